@@ -1,0 +1,197 @@
+//! Access tokens (JWT, HS256 pinned, `exp` required) and opaque one-time/refresh tokens.
+//!
+//! Tenant tokens carry audience `nexo-tenant` and the tenant id in `tid`; admin tokens carry
+//! audience `nexo-admin` and no tenant. Each kind is refused where the other is expected.
+
+use std::path::Path;
+
+use anyhow::Context;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{AdminPrincipal, Principal, Role};
+use crate::error::{AppError, AppResult};
+
+const TENANT_AUDIENCE: &str = "nexo-tenant";
+const ADMIN_AUDIENCE: &str = "nexo-admin";
+const ISSUER: &str = "nexo";
+pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
+
+#[derive(Serialize, Deserialize)]
+struct TenantClaims {
+    sub: Uuid,
+    tid: Uuid,
+    role: Role,
+    iat: i64,
+    exp: i64,
+    jti: Uuid,
+    aud: String,
+    iss: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AdminClaims {
+    sub: Uuid,
+    iat: i64,
+    exp: i64,
+    jti: Uuid,
+    aud: String,
+    iss: String,
+}
+
+/// An issued access token and when it expires.
+pub struct AccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn issue_tenant(
+        &self,
+        user_id: Uuid,
+        tenant_id: Uuid,
+        role: Role,
+    ) -> AppResult<AccessToken> {
+        let now = Utc::now();
+        let expires_at = now + ACCESS_TOKEN_TTL;
+        let claims = TenantClaims {
+            sub: user_id,
+            tid: tenant_id,
+            role,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: Uuid::now_v7(),
+            aud: TENANT_AUDIENCE.into(),
+            iss: ISSUER.into(),
+        };
+        self.encode(&claims, expires_at)
+    }
+
+    pub fn issue_admin(&self, admin_id: Uuid) -> AppResult<AccessToken> {
+        let now = Utc::now();
+        let expires_at = now + ACCESS_TOKEN_TTL;
+        let claims = AdminClaims {
+            sub: admin_id,
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: Uuid::now_v7(),
+            aud: ADMIN_AUDIENCE.into(),
+            iss: ISSUER.into(),
+        };
+        self.encode(&claims, expires_at)
+    }
+
+    /// Verifies a tenant access token and that it belongs to `tenant_id`.
+    pub fn verify_tenant(&self, token: &str, tenant_id: Uuid) -> AppResult<Principal> {
+        let claims: TenantClaims = self.decode(token, TENANT_AUDIENCE)?;
+        if claims.tid != tenant_id {
+            return Err(AppError::Unauthenticated(
+                "this token belongs to another tenant".into(),
+            ));
+        }
+        Ok(Principal {
+            user_id: claims.sub,
+            tenant_id: claims.tid,
+            role: claims.role,
+        })
+    }
+
+    pub fn verify_admin(&self, token: &str) -> AppResult<AdminPrincipal> {
+        let claims: AdminClaims = self.decode(token, ADMIN_AUDIENCE)?;
+        Ok(AdminPrincipal {
+            admin_id: claims.sub,
+        })
+    }
+
+    fn encode<T: Serialize>(
+        &self,
+        claims: &T,
+        expires_at: DateTime<Utc>,
+    ) -> AppResult<AccessToken> {
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| AppError::internal(format!("signing token: {e}")))?;
+        Ok(AccessToken { token, expires_at })
+    }
+
+    fn decode<T: for<'de> Deserialize<'de>>(&self, token: &str, audience: &str) -> AppResult<T> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "aud", "iss"]);
+        validation.leeway = 5;
+        jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "access token refused");
+                AppError::Unauthenticated("the access token is invalid or expired".into())
+            })
+    }
+}
+
+/// A random token shown once (setup, invite, refresh); only its hash is stored.
+pub struct OpaqueToken {
+    pub token: String,
+    pub hash: String,
+}
+
+impl OpaqueToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let hash = hash_token(&token);
+        Self { token, hash }
+    }
+}
+
+/// SHA-256, hex: opaque tokens have 256 bits of entropy, so a fast hash is enough.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The development signing key: read from `<data dir>/jwt-secret`, created on first run.
+pub fn load_or_create_dev_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = URL_SAFE_NO_PAD.encode(bytes);
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
+}

@@ -1,0 +1,214 @@
+//! Typed configuration from `NEXO_*` environment variables (and `.env` in development).
+//!
+//! Every knob the server has is here, with its variable and its default. Production mode
+//! refuses defaults for secrets: see [`Config::from_env`].
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// `development` (the default) or `production`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Limits every GraphQL request must stay within; checked before any SQL runs.
+#[derive(Clone, Debug)]
+pub struct QueryLimits {
+    /// `NEXO_MAX_BODY_BYTES`, default 1 MiB.
+    pub max_body_bytes: usize,
+    /// `NEXO_MAX_DEPTH`, default 12.
+    pub max_depth: usize,
+    /// `NEXO_MAX_COMPLEXITY`, default 1000.
+    pub max_complexity: usize,
+    /// `NEXO_MAX_ALIASES`, default 100.
+    pub max_aliases: usize,
+    /// `NEXO_MAX_BATCH`, default 10 operations per request.
+    pub max_batch: usize,
+    /// `NEXO_REQUEST_TIMEOUT_MS`, default 10 s.
+    pub request_timeout: Duration,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_depth: 12,
+            max_complexity: 1000,
+            max_aliases: 100,
+            max_batch: 10,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A step of provisioning at which a test can make it fail, to prove that a failure half
+/// way leaves nothing behind. Never set from the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProvisionFault {
+    /// Fail after the tenant's tables exist and its data is seeded, just before it goes live.
+    AfterSeed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `NEXO_ENV`.
+    pub environment: Environment,
+    /// `NEXO_DATABASE_URL`: a `postgres://` URL selects PostgreSQL; unset selects SQLite.
+    pub database_url: Option<String>,
+    /// `NEXO_DATA_DIR`, default `./data`: SQLite files, the development JWT key, backups.
+    pub data_dir: PathBuf,
+    /// `NEXO_BACKUP_DIR`, default `<data dir>/backups`: copies kept when a tenant is deleted.
+    pub backup_dir: PathBuf,
+    /// `NEXO_BASE_DOMAIN`, default `localhost`: tenants live at `<slug>.<base domain>`.
+    pub base_domain: String,
+    /// `NEXO_LISTEN`, default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `NEXO_JWT_SECRET`: required in production, at least 32 bytes.
+    pub jwt_secret: Option<String>,
+    /// `NEXO_LOG_FORMAT`: `pretty` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `NEXO_DB_MAX_CONNECTIONS`, default 16: the shared PostgreSQL pool.
+    pub db_max_connections: u32,
+    /// `NEXO_SQLITE_IDLE_SECS`, default 300: an unused tenant's SQLite pool is closed after this.
+    pub sqlite_idle: Duration,
+    /// `NEXO_TENANT_CACHE_SECS`, default 30: how long a resolved host is trusted before the
+    /// control plane is asked again (changes made on this instance apply at once).
+    pub tenant_cache_ttl: Duration,
+    /// `NEXO_TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy).
+    pub trust_proxy: bool,
+    /// `NEXO_MIGRATE_CONCURRENCY`, default 4: tenants migrated at once by `nexo migrate`.
+    pub migrate_concurrency: usize,
+    pub limits: QueryLimits,
+    pub provision_fault: Option<ProvisionFault>,
+}
+
+impl Config {
+    /// Configuration for development on `data_dir`, with every default.
+    pub fn development(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            environment: Environment::Development,
+            database_url: None,
+            backup_dir: data_dir.join("backups"),
+            data_dir,
+            base_domain: "localhost".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            jwt_secret: None,
+            log_format: LogFormat::Pretty,
+            db_max_connections: 16,
+            sqlite_idle: Duration::from_secs(300),
+            tenant_cache_ttl: Duration::from_secs(30),
+            trust_proxy: false,
+            migrate_concurrency: 4,
+            limits: QueryLimits::default(),
+            provision_fault: None,
+        }
+    }
+
+    /// Reads `NEXO_*` variables; a `.env` file is read first outside production.
+    pub fn from_env() -> anyhow::Result<Self> {
+        if var("NEXO_ENV").as_deref() != Some("production") {
+            let _ = dotenvy::dotenv();
+        }
+        let environment = match var("NEXO_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => bail!("NEXO_ENV must be development or production, not {other:?}"),
+        };
+        let data_dir = PathBuf::from(var("NEXO_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let mut config = Self::development(data_dir);
+        config.environment = environment;
+        config.database_url = var("NEXO_DATABASE_URL");
+        if let Some(dir) = var("NEXO_BACKUP_DIR") {
+            config.backup_dir = dir.into();
+        }
+        if let Some(domain) = var("NEXO_BASE_DOMAIN") {
+            config.base_domain = domain.trim_matches('.').to_ascii_lowercase();
+        }
+        if let Some(listen) = var("NEXO_LISTEN") {
+            config.listen = listen
+                .parse()
+                .with_context(|| format!("NEXO_LISTEN {listen:?} is not an address:port"))?;
+        }
+        config.jwt_secret = var("NEXO_JWT_SECRET");
+        config.log_format = match var("NEXO_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("NEXO_LOG_FORMAT must be pretty or json, not {other:?}"),
+        };
+        config.db_max_connections =
+            parse_var("NEXO_DB_MAX_CONNECTIONS", config.db_max_connections)?;
+        config.sqlite_idle = Duration::from_secs(parse_var("NEXO_SQLITE_IDLE_SECS", 300)?);
+        config.tenant_cache_ttl = Duration::from_secs(parse_var("NEXO_TENANT_CACHE_SECS", 30)?);
+        config.trust_proxy = parse_var("NEXO_TRUST_PROXY", false)?;
+        config.migrate_concurrency = parse_var("NEXO_MIGRATE_CONCURRENCY", 4usize)?.max(1);
+        let limits = &mut config.limits;
+        limits.max_body_bytes = parse_var("NEXO_MAX_BODY_BYTES", limits.max_body_bytes)?;
+        limits.max_depth = parse_var("NEXO_MAX_DEPTH", limits.max_depth)?;
+        limits.max_complexity = parse_var("NEXO_MAX_COMPLEXITY", limits.max_complexity)?;
+        limits.max_aliases = parse_var("NEXO_MAX_ALIASES", limits.max_aliases)?;
+        limits.max_batch = parse_var("NEXO_MAX_BATCH", limits.max_batch)?;
+        limits.request_timeout =
+            Duration::from_millis(parse_var("NEXO_REQUEST_TIMEOUT_MS", 10_000u64)?);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses configurations that must not run: production without a real secret.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(secret) = &self.jwt_secret
+            && secret.len() < 32
+        {
+            bail!("NEXO_JWT_SECRET must be at least 32 bytes long");
+        }
+        if self.is_production() && self.jwt_secret.is_none() {
+            bail!("NEXO_JWT_SECRET is required when NEXO_ENV=production");
+        }
+        if let Some(url) = &self.database_url
+            && !is_postgres_url(url)
+        {
+            bail!("NEXO_DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)");
+        }
+        Ok(())
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// The host that serves the platform admin API.
+    pub fn admin_host(&self) -> String {
+        format!("admin.{}", self.base_domain)
+    }
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
+    }
+}

@@ -1,0 +1,109 @@
+//! Checks on a parsed request before it executes (operation kind, aliases), and the final
+//! touch on every response: each error carries an `extensions.code`.
+
+use async_graphql::{
+    Response, ServerError,
+    parser::types::{
+        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    },
+};
+
+use crate::error::AppError;
+
+/// What the handler needs to know of an operation before running it.
+#[derive(Clone, Copy, Debug)]
+pub struct OperationInfo {
+    pub kind: OperationType,
+    /// Top-level fields of a mutation (each runs in its own savepoint when more than one).
+    pub mutation_fields: usize,
+}
+
+/// Finds the operation to run and checks the alias limit. An operation that cannot be
+/// picked (ambiguous or unknown name) is reported by the executor itself; here it counts as
+/// a query.
+pub fn analyze_operation(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    max_aliases: usize,
+) -> Result<OperationInfo, AppError> {
+    let aliases: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
+        .chain(
+            doc.fragments
+                .values()
+                .map(|f| count_aliases(&f.node.selection_set.node)),
+        )
+        .sum();
+    if aliases > max_aliases {
+        return Err(AppError::QueryTooComplex(format!(
+            "the request has {aliases} aliases; at most {max_aliases} are allowed"
+        )));
+    }
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    Ok(match operation {
+        Some(op) => OperationInfo {
+            kind: op.node.ty,
+            mutation_fields: if op.node.ty == OperationType::Mutation {
+                op.node.selection_set.node.items.len()
+            } else {
+                0
+            },
+        },
+        None => OperationInfo {
+            kind: OperationType::Query,
+            mutation_fields: 0,
+        },
+    })
+}
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => {
+                usize::from(field.node.alias.is_some())
+                    + count_aliases(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => count_aliases(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+/// Gives every error without a code one: limit refusals become `QUERY_TOO_COMPLEX`, other
+/// errors outside resolvers `GRAPHQL_VALIDATION_FAILED`, input coercion errors inside them
+/// `BAD_USER_INPUT`.
+pub fn finalize_response(response: &mut Response) {
+    for error in &mut response.errors {
+        if has_code(error) {
+            continue;
+        }
+        let code = if error.message.starts_with("Query is too complex")
+            || error.message.starts_with("Query is nested too deep")
+        {
+            "QUERY_TOO_COMPLEX"
+        } else if error.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+}
+
+fn has_code(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some())
+}

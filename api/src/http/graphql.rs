@@ -1,0 +1,337 @@
+//! `/graphql`: resolves the Host to a tenant or the admin API, enforces the request limits
+//! before anything executes, authenticates, runs each operation in its own tenant
+//! transaction, and commits before answering.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Request, Response, ServerError,
+    dataloader::DataLoader,
+    http::{GraphiQLSource, parse_query_string},
+    parser::types::OperationType,
+};
+use axum::{
+    body::{Body, Bytes},
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response as HttpResponse},
+};
+
+use super::AppState;
+use crate::{
+    AppContext, ClientInfo,
+    auth::{AdminPrincipal, Principal},
+    crm::loader::StagesByPipeline,
+    error::AppError,
+    graphql::{analyze_operation, finalize_response},
+    tenancy::{HostTarget, Tenant, TenantTx, TxMode},
+};
+
+/// What the request is allowed to be, by HTTP method.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> HttpResponse {
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
+        if state.app.config.is_production() {
+            return refuse(AppError::MethodNotAllowed(
+                "send GraphQL requests with POST".into(),
+            ));
+        }
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    };
+    let batch = match parse_query_string(query) {
+        Ok(request) => BatchRequest::Single(request),
+        Err(e) => return refuse_parse(e.to_string()),
+    };
+    handle(state, peer, headers, batch, Method::Get).await
+}
+
+pub(super) async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResponse {
+    let limit = state.app.config.limits.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return refuse(AppError::PayloadTooLarge(limit)),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(e) => return refuse_parse(format!("the body is not a GraphQL request: {e}")),
+    };
+    handle(state, peer, headers, batch, Method::Post).await
+}
+
+async fn handle(
+    state: AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    batch: BatchRequest,
+    method: Method,
+) -> HttpResponse {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let target = match state.app.resolver.resolve(host).await {
+        Ok(target) => target,
+        Err(e) => return refuse(e),
+    };
+    let span = tracing::Span::current();
+    match &target {
+        HostTarget::Admin => span.record("tenant", "admin"),
+        HostTarget::Tenant(tenant) => span.record("tenant", tenant.slug.as_str()),
+    };
+    let max_batch = state.app.config.limits.max_batch;
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > max_batch
+    {
+        return refuse(AppError::QueryTooComplex(format!(
+            "the batch has {} operations; at most {max_batch} are allowed",
+            requests.len()
+        )));
+    }
+    let client = ClientInfo {
+        ip: client_ip(&state.app, &headers, peer),
+    };
+    let bearer = match bearer_token(&headers) {
+        Ok(bearer) => bearer,
+        Err(e) => return refuse(e),
+    };
+    let response = match target {
+        HostTarget::Admin => {
+            let principal = match bearer.map(|t| state.app.keys.verify_admin(t)).transpose() {
+                Ok(principal) => principal,
+                Err(e) => return refuse(e),
+            };
+            run_batch(batch, |request| {
+                run_admin(&state, request, principal.clone(), client, method)
+            })
+            .await
+        }
+        HostTarget::Tenant(tenant) => {
+            let principal = match bearer
+                .map(|t| state.app.keys.verify_tenant(t, tenant.id))
+                .transpose()
+            {
+                Ok(principal) => principal,
+                Err(e) => return refuse(e),
+            };
+            run_batch(batch, |request| {
+                run_tenant(
+                    &state,
+                    tenant.clone(),
+                    request,
+                    principal.clone(),
+                    client,
+                    method,
+                )
+            })
+            .await
+        }
+    };
+    match response {
+        Ok(response) => axum::Json(response).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+/// Runs the operations of a batch one after the other; a refusal of any refuses the batch.
+async fn run_batch<F, Fut>(batch: BatchRequest, mut run: F) -> Result<BatchResponse, AppError>
+where
+    F: FnMut(Request) -> Fut,
+    Fut: Future<Output = Result<Response, AppError>>,
+{
+    match batch {
+        BatchRequest::Single(request) => Ok(BatchResponse::Single(run(request).await?)),
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(run(request).await?);
+            }
+            Ok(BatchResponse::Batch(responses))
+        }
+    }
+}
+
+/// Parses and checks one operation; `Ok(Err(response))` is a GraphQL error response that
+/// ends the operation before it runs.
+fn prepare(
+    app: &AppContext,
+    request: &mut Request,
+    method: Method,
+) -> Result<Result<crate::graphql::OperationInfo, Response>, AppError> {
+    let operation_name = request.operation_name.clone();
+    let doc = match request.parsed_query() {
+        Ok(doc) => doc,
+        Err(error) => return Ok(Err(parse_failure(error))),
+    };
+    let info = analyze_operation(
+        doc,
+        operation_name.as_deref(),
+        app.config.limits.max_aliases,
+    )?;
+    if method == Method::Get && info.kind == OperationType::Mutation {
+        return Err(AppError::MethodNotAllowed(
+            "mutations must be sent with POST".into(),
+        ));
+    }
+    if info.kind == OperationType::Subscription {
+        return Ok(Err(Response::from_errors(vec![with_code(
+            ServerError::new("subscriptions are served over WebSocket", None),
+            "BAD_REQUEST",
+        )])));
+    }
+    Ok(Ok(info))
+}
+
+async fn run_tenant(
+    state: &AppState,
+    tenant: Arc<Tenant>,
+    mut request: Request,
+    principal: Option<Principal>,
+    client: ClientInfo,
+    method: Method,
+) -> Result<Response, AppError> {
+    let app = &state.app;
+    let info = match prepare(app, &mut request, method)? {
+        Ok(info) => info,
+        Err(response) => return Ok(response),
+    };
+    let mode = match info.kind {
+        OperationType::Mutation => TxMode::Write,
+        _ => TxMode::Read,
+    };
+    let tx = Arc::new(TenantTx::new(
+        app.store.clone(),
+        tenant,
+        mode,
+        info.mutation_fields > 1,
+    ));
+    request = request
+        .data(tx.clone())
+        .data(client)
+        .data(DataLoader::new(StagesByPipeline::new(&tx), tokio::spawn));
+    request = match principal {
+        Some(principal) => request.data(principal),
+        None if app.config.is_production() => request.disable_introspection(),
+        None => request,
+    };
+    let timeout = app.config.limits.request_timeout;
+    let executed = tokio::time::timeout(timeout, state.tenant_schema.execute(request)).await;
+    let Ok(mut response) = executed else {
+        // The execution future is gone, and with it every other reference: dropping ours
+        // rolls the transaction back.
+        drop(tx);
+        return Err(AppError::Timeout(timeout.as_millis()));
+    };
+    if let Err(e) = TenantTx::finish_shared(tx).await {
+        // Nothing may be acknowledged that was not committed.
+        return Ok(Response::from_errors(vec![server_error(e)]));
+    }
+    finalize_response(&mut response);
+    Ok(response)
+}
+
+async fn run_admin(
+    state: &AppState,
+    mut request: Request,
+    principal: Option<AdminPrincipal>,
+    client: ClientInfo,
+    method: Method,
+) -> Result<Response, AppError> {
+    let app = &state.app;
+    if let Err(response) = prepare(app, &mut request, method)? {
+        return Ok(response);
+    }
+    request = request.data(client);
+    request = match principal {
+        Some(principal) => request.data(principal),
+        None if app.config.is_production() => request.disable_introspection(),
+        None => request,
+    };
+    let timeout = app.config.limits.request_timeout;
+    let mut response = tokio::time::timeout(timeout, state.admin_schema.execute(request))
+        .await
+        .map_err(|_| AppError::Timeout(timeout.as_millis()))?;
+    finalize_response(&mut response);
+    Ok(response)
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::Unauthenticated("unreadable Authorization header".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(AppError::Unauthenticated(
+            "the Authorization header must be `Bearer <access token>`".into(),
+        )),
+    }
+}
+
+fn client_ip(app: &AppContext, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
+    if app.config.trust_proxy
+        && let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return forwarded;
+    }
+    peer.ip()
+}
+
+fn refuse(error: AppError) -> HttpResponse {
+    (error.http_status(), axum::Json(error.to_response_body())).into_response()
+}
+
+fn refuse_parse(message: String) -> HttpResponse {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{"message": message, "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]
+    });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+fn parse_failure(error: ServerError) -> Response {
+    Response::from_errors(vec![with_code(error, "GRAPHQL_PARSE_FAILED")])
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
+    error
+}
+
+fn server_error(error: AppError) -> ServerError {
+    let error = error.to_graphql();
+    ServerError {
+        message: error.message,
+        source: None,
+        locations: Vec::new(),
+        path: Vec::new(),
+        extensions: error.extensions,
+    }
+}

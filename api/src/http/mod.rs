@@ -1,0 +1,70 @@
+//! The HTTP surface: `/graphql` (tenant or admin API by Host), `/healthz`, `/readyz`,
+//! with a request id and a tracing span (request id, tenant) on every request.
+
+mod graphql;
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderName, Request, StatusCode},
+    routing::get,
+};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    AppContext,
+    graphql::{AdminSchema, TenantSchema, admin_schema, tenant_schema},
+};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub app: AppContext,
+    pub tenant_schema: TenantSchema,
+    pub admin_schema: AdminSchema,
+}
+
+pub fn router(app: AppContext) -> Router {
+    let state = AppState {
+        tenant_schema: tenant_schema(Some(app.clone())),
+        admin_schema: admin_schema(Some(app.clone())),
+        app,
+    };
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                    tenant = tracing::field::Empty,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.app.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = ?e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}

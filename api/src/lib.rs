@@ -1,0 +1,135 @@
+//! Nexo: a multi-tenant commercial backend (CRM, sales, support, automation) behind one
+//! GraphQL API. [`Application::build`] assembles the server from a [`Config`]; `main.rs`
+//! and the integration tests both use it.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod crm;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+pub mod tenancy;
+
+use std::{net::IpAddr, ops::Deref, sync::Arc};
+
+use anyhow::Context;
+use async_graphql::ID;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+pub use config::Config;
+use error::{AppError, AppResult};
+
+/// The services every request shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppContext(Arc<AppContextInner>);
+
+pub struct AppContextInner {
+    pub config: Config,
+    pub store: tenancy::Store,
+    pub registry: tenancy::Registry,
+    pub resolver: tenancy::TenantResolver,
+    pub keys: auth::JwtKeys,
+    pub login_limiter: auth::LoginLimiter,
+    /// Control-plane migrations this process applied when it started.
+    pub control_migrations_applied: usize,
+}
+
+impl Deref for AppContext {
+    type Target = AppContextInner;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl AppContext {
+    /// Connects to the database, brings the control plane up to date and loads the signing
+    /// key (in development one is created in the data directory when none is configured).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => auth::load_or_create_dev_secret(&config.data_dir)?,
+        };
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let store = tenancy::Store::connect(&config).await?;
+        let control_migrations_applied = store
+            .migrate_control()
+            .await
+            .context("migrating the control plane")?;
+        let registry = tenancy::Registry::new(store.control().clone());
+        let resolver = tenancy::TenantResolver::new(
+            registry.clone(),
+            &config.base_domain,
+            config.tenant_cache_ttl,
+        );
+        Ok(Self(Arc::new(AppContextInner {
+            keys: auth::JwtKeys::from_secret(secret.as_bytes()),
+            login_limiter: auth::LoginLimiter::default(),
+            control_migrations_applied,
+            config,
+            store,
+            registry,
+            resolver,
+        })))
+    }
+}
+
+/// Who sent the request, for rate limiting.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+}
+
+/// Parses a GraphQL ID argument; an ID that is not one of ours is `BAD_USER_INPUT`.
+pub fn parse_id(id: &ID, field: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid ID"))
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    context: AppContext,
+}
+
+impl Application {
+    /// Builds the context and binds `config.listen` (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listen = config.listen;
+        let context = AppContext::build(config).await?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        Ok(Self { listener, context })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn context(&self) -> &AppContext {
+        &self.context
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = http::router(self.context);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}

@@ -1,0 +1,418 @@
+//! The storage seam: where the control plane and each tenant's data live.
+//!
+//! PostgreSQL: the control plane in schema `nexo` (its own small pool, `search_path=nexo`),
+//! every tenant in schema `t_<slug>` reached through one shared pool, each transaction
+//! starting with `SET LOCAL search_path`. SQLite: `control.db` plus `tenants/<slug>.db`, a
+//! small pool per tenant file opened on first use and closed when idle.
+//!
+//! This module never takes a schema or file name from anything but a [`Slug`].
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use anyhow::Context;
+use migration::{ControlMigrator, TenantMigrator, sea_orm_migration::MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    sqlx::{
+        postgres::PgPoolOptions,
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    },
+};
+
+use super::{Slug, TxMode};
+use crate::{
+    config::Config,
+    error::{AppError, AppResult},
+};
+
+/// Lock key that serialises control-plane migrations between instances (and test servers)
+/// sharing one PostgreSQL database.
+const CONTROL_MIGRATION_LOCK: i64 = 0x6e65_786f_0001;
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const SQLITE_TENANT_POOL_SIZE: u32 = 4;
+
+/// Cheap to clone; every clone shares the pools.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
+    backend: Backend,
+    statements: Arc<AtomicU64>,
+}
+
+enum Backend {
+    Postgres {
+        url: String,
+        control: DatabaseConnection,
+        tenants: DatabaseConnection,
+    },
+    Sqlite {
+        tenants_dir: PathBuf,
+        control: DatabaseConnection,
+        pools: moka::future::Cache<String, DatabaseConnection>,
+    },
+}
+
+/// What `nexo migrate` did to the tenants.
+#[derive(Debug, Default, Clone)]
+pub struct MigrationReport {
+    pub tenants: usize,
+    pub tenant_migrations_applied: usize,
+    pub failed: Vec<String>,
+}
+
+impl Store {
+    /// Opens the control plane and the tenant pools (lazily, on SQLite). Does not migrate.
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let backend = match &config.database_url {
+            Some(url) => {
+                let control_pool = PgPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sea_orm::sqlx::Executor;
+                            conn.execute("SET search_path TO nexo").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await
+                    .context("connecting to PostgreSQL (control plane)")?;
+                let tenant_pool = PgPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .connect(url)
+                    .await
+                    .context("connecting to PostgreSQL (tenant pool)")?;
+                Backend::Postgres {
+                    url: url.clone(),
+                    control: counted(
+                        SqlxPostgresConnector::from_sqlx_postgres_pool(control_pool),
+                        &statements,
+                    ),
+                    tenants: counted(
+                        SqlxPostgresConnector::from_sqlx_postgres_pool(tenant_pool),
+                        &statements,
+                    ),
+                }
+            }
+            None => {
+                let tenants_dir = config.data_dir.join("tenants");
+                tokio::fs::create_dir_all(&tenants_dir)
+                    .await
+                    .with_context(|| format!("creating {}", tenants_dir.display()))?;
+                let control_pool =
+                    sqlite_pool(&config.data_dir.join("control.db"), true, 4).await?;
+                let pools = moka::future::Cache::builder()
+                    .time_to_idle(config.sqlite_idle)
+                    .build();
+                Backend::Sqlite {
+                    tenants_dir,
+                    control: counted(
+                        SqlxSqliteConnector::from_sqlx_sqlite_pool(control_pool),
+                        &statements,
+                    ),
+                    pools,
+                }
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(StoreInner {
+                backend,
+                statements,
+            }),
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.inner.backend, Backend::Postgres { .. })
+    }
+
+    /// SQL statements run through this store so far (benchmarks and tests read it).
+    pub fn statement_count(&self) -> u64 {
+        self.inner.statements.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_statement(&self) {
+        self.inner.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The control plane: tenant registry, domains, platform admins.
+    pub fn control(&self) -> &DatabaseConnection {
+        match &self.inner.backend {
+            Backend::Postgres { control, .. } | Backend::Sqlite { control, .. } => control,
+        }
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> AppResult<()> {
+        self.control().ping().await.map_err(AppError::from)
+    }
+
+    /// Brings the control plane up to date; returns how many migrations were applied.
+    pub async fn migrate_control(&self) -> anyhow::Result<usize> {
+        let tx = self.control().begin().await?;
+        if self.is_postgres() {
+            tx.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({CONTROL_MIGRATION_LOCK})"
+            ))
+            .await?;
+            tx.execute_unprepared("CREATE SCHEMA IF NOT EXISTS nexo")
+                .await?;
+        }
+        let pending = ControlMigrator::get_pending_migrations(&tx).await?.len();
+        ControlMigrator::up(&tx, None).await?;
+        tx.commit().await?;
+        Ok(pending)
+    }
+
+    /// Begins a transaction on one tenant's data. On PostgreSQL its first statement pins
+    /// `search_path` to the tenant's schema for this transaction alone; on SQLite, writes
+    /// take the file's write lock up front (`BEGIN IMMEDIATE`) so that two writers queue
+    /// instead of one failing half way.
+    pub async fn begin_tenant(&self, slug: &Slug, mode: TxMode) -> AppResult<DatabaseTransaction> {
+        match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                let tx = tenants.begin().await?;
+                self.count_statement();
+                tx.execute_unprepared(&format!(
+                    "SET LOCAL search_path TO {}",
+                    slug.quoted_schema()
+                ))
+                .await?;
+                Ok(tx)
+            }
+            Backend::Sqlite { .. } => {
+                let pool = self.sqlite_tenant_pool(slug, false).await?;
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: match mode {
+                        TxMode::Read => None,
+                        TxMode::Write => Some(sea_orm::SqliteTransactionMode::Immediate),
+                    },
+                    ..Default::default()
+                };
+                let tx = pool.begin_with_options(options).await?;
+                self.count_statement();
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Creates a new tenant's schema or file and runs the tenant migrations in a transaction
+    /// the caller seeds and commits. Anything left by an earlier failed attempt at the same
+    /// slug (which the registry no longer holds) is removed first.
+    pub(crate) async fn create_tenant_storage(
+        &self,
+        slug: &Slug,
+    ) -> AppResult<DatabaseTransaction> {
+        match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                let tx = tenants.begin().await?;
+                tx.execute_unprepared(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; \
+                     SET LOCAL search_path TO {schema}",
+                    schema = slug.quoted_schema()
+                ))
+                .await?;
+                TenantMigrator::up(&tx, None).await?;
+                Ok(tx)
+            }
+            Backend::Sqlite { .. } => {
+                self.drop_tenant_storage(slug).await?;
+                let pool = self.sqlite_tenant_pool(slug, true).await?;
+                let tx = pool
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?;
+                TenantMigrator::up(&tx, None).await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Removes a tenant's schema or file (and its SQLite journal files). Idempotent.
+    pub(crate) async fn drop_tenant_storage(&self, slug: &Slug) -> AppResult<()> {
+        match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                tenants
+                    .execute_unprepared(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        slug.quoted_schema()
+                    ))
+                    .await?;
+            }
+            Backend::Sqlite {
+                tenants_dir, pools, ..
+            } => {
+                if let Some(pool) = pools.remove(slug.as_str()).await {
+                    pool.close().await?;
+                }
+                let file = sqlite_tenant_file(tenants_dir, slug);
+                for path in [
+                    file.clone(),
+                    file.with_extension("db-wal"),
+                    file.with_extension("db-shm"),
+                ] {
+                    match tokio::fs::remove_file(&path).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(anyhow::Error::new(e)
+                                .context(format!("removing {}", path.display()))
+                                .into());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Does the tenant's schema or file exist?
+    pub async fn tenant_storage_exists(&self, slug: &Slug) -> AppResult<bool> {
+        match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                let row = tenants
+                    .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                        sea_orm::DbBackend::Postgres,
+                        "SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1",
+                        [slug.schema_name().into()],
+                    ))
+                    .await?
+                    .ok_or_else(|| AppError::internal("count returned no row"))?;
+                Ok(row.try_get::<i64>("", "n")? > 0)
+            }
+            Backend::Sqlite { tenants_dir, .. } => {
+                Ok(tokio::fs::try_exists(sqlite_tenant_file(tenants_dir, slug))
+                    .await
+                    .map_err(anyhow::Error::from)?)
+            }
+        }
+    }
+
+    /// Keeps a copy of a tenant's data under `dir` and returns its path: `pg_dump -n` of the
+    /// schema on PostgreSQL; on SQLite `VACUUM INTO`, a consistent copy even while the WAL
+    /// holds pages a plain file copy would miss.
+    pub async fn backup_tenant(&self, slug: &Slug, dir: &Path) -> AppResult<PathBuf> {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .with_context(|| format!("creating backup directory {}", dir.display()))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        match &self.inner.backend {
+            Backend::Postgres { url, .. } => {
+                let path = dir.join(format!("{}-{stamp}.dump", slug.schema_name()));
+                let output = tokio::process::Command::new("pg_dump")
+                    .arg("--format=custom")
+                    .arg("--schema")
+                    .arg(slug.schema_name())
+                    .arg("--file")
+                    .arg(&path)
+                    .arg("--dbname")
+                    .arg(url)
+                    .output()
+                    .await
+                    .context("running pg_dump (is the PostgreSQL client installed?)")?;
+                if !output.status.success() {
+                    return Err(AppError::internal(format!(
+                        "pg_dump failed: {}",
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    )));
+                }
+                Ok(path)
+            }
+            Backend::Sqlite { .. } => {
+                let path = dir.join(format!("{}-{stamp}.db", slug.as_str()));
+                let pool = self.sqlite_tenant_pool(slug, false).await?;
+                let target = path.to_string_lossy().replace('\'', "''");
+                pool.execute_unprepared(&format!("VACUUM INTO '{target}'"))
+                    .await?;
+                Ok(path)
+            }
+        }
+    }
+
+    /// Applies the tenant migrations one tenant needs; returns how many were applied.
+    pub async fn migrate_tenant(&self, slug: &Slug) -> AppResult<usize> {
+        let tx = self.begin_tenant(slug, TxMode::Write).await?;
+        if self.is_postgres() {
+            tx.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock(hashtext('{}'))",
+                slug.schema_name()
+            ))
+            .await?;
+        }
+        let pending = TenantMigrator::get_pending_migrations(&tx).await?.len();
+        if pending > 0 {
+            TenantMigrator::up(&tx, None).await?;
+        }
+        tx.commit().await?;
+        Ok(pending)
+    }
+
+    async fn sqlite_tenant_pool(&self, slug: &Slug, create: bool) -> AppResult<DatabaseConnection> {
+        let Backend::Sqlite {
+            tenants_dir, pools, ..
+        } = &self.inner.backend
+        else {
+            return Err(AppError::internal("not a SQLite store"));
+        };
+        let file = sqlite_tenant_file(tenants_dir, slug);
+        let statements = self.inner.statements.clone();
+        pools
+            .try_get_with(slug.as_str().to_owned(), async move {
+                let pool = sqlite_pool(&file, create, SQLITE_TENANT_POOL_SIZE).await?;
+                Ok::<_, anyhow::Error>(counted(
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    &statements,
+                ))
+            })
+            .await
+            .map_err(|e| AppError::internal(format!("opening tenant database: {e:#}")))
+    }
+}
+
+fn sqlite_tenant_file(dir: &Path, slug: &Slug) -> PathBuf {
+    dir.join(format!("{}.db", slug.as_str()))
+}
+
+/// WAL with `synchronous=FULL`: an acknowledged commit survives a power cut.
+async fn sqlite_pool(
+    path: &Path,
+    create: bool,
+    size: u32,
+) -> anyhow::Result<sea_orm::sqlx::SqlitePool> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    SqlitePoolOptions::new()
+        .max_connections(size)
+        .min_connections(0)
+        .idle_timeout(Some(Duration::from_secs(60)))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("opening {}", path.display()))
+}
+
+fn counted(mut conn: DatabaseConnection, statements: &Arc<AtomicU64>) -> DatabaseConnection {
+    let statements = statements.clone();
+    conn.set_metric_callback(move |_| {
+        statements.fetch_add(1, Ordering::Relaxed);
+    });
+    conn
+}

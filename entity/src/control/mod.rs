@@ -1,0 +1,6 @@
+//! Control-plane tables: the `nexo` schema on PostgreSQL, `control.db` on SQLite.
+
+pub mod admin_setup_token;
+pub mod platform_admin;
+pub mod tenant;
+pub mod tenant_domain;

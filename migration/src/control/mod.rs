@@ -1,0 +1,11 @@
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_tenants;
+mod m20261123_000002_create_platform_admins;
+
+pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![
+        Box::new(m20261123_000001_create_tenants::Migration),
+        Box::new(m20261123_000002_create_platform_admins::Migration),
+    ]
+}
