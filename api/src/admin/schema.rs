@@ -120,7 +120,7 @@ pub struct TenantFilterInput {
 
 pub struct AdminQuery;
 
-#[Object]
+#[Object(name = "Query")]
 impl AdminQuery {
     /// The signed-in platform admin.
     async fn me(&self, ctx: &Context<'_>) -> GqlResult<PlatformAdmin> {
@@ -174,7 +174,7 @@ impl AdminQuery {
 
 pub struct AdminMutation;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl AdminMutation {
     async fn admin_login(
         &self,

@@ -28,9 +28,11 @@ use crate::{
 };
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct TenantQuery(AuthQuery, CrmQuery);
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct TenantMutation(AuthMutation);
 
 pub type TenantSchema = Schema<TenantQuery, TenantMutation, EmptySubscription>;

@@ -1,0 +1,275 @@
+//! The test harness: starts the real Nexo server on a random port (SQLite in a temporary
+//! directory, or PostgreSQL when `NEXO_TEST_DATABASE_URL` is set) and speaks HTTP to it the
+//! way a frontend, partner or operator would. Logs only with `TEST_LOG=1`.
+
+use std::sync::Once;
+
+use api::{AppContext, Application, Config};
+use rand::{Rng, distr::Alphanumeric};
+use serde_json::{Value, json};
+
+/// The signing key of test servers, so tests can forge tokens the way an attacker would.
+pub const TEST_JWT_SECRET: &str = "nexo-test-secret-0123456789abcdef0123456789";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub port: u16,
+    pub app: AppContext,
+    pub base_domain: String,
+    client: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+}
+
+/// A response: HTTP status and the GraphQL body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// `data` at a path like `login.accessToken`; panics with the whole body if absent.
+    pub fn data(&self, path: &str) -> &Value {
+        let mut value = &self.body["data"];
+        for key in path.split('.') {
+            value = &value[key];
+        }
+        assert!(!value.is_null(), "no data at {path}: {:#}", self.body);
+        value
+    }
+
+    pub fn str(&self, path: &str) -> String {
+        self.data(path)
+            .as_str()
+            .unwrap_or_else(|| panic!("{path} is not a string: {:#}", self.body))
+            .to_owned()
+    }
+
+    /// The code of the first error, or `None` if the request succeeded.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+
+    pub fn ok(&self) -> &Self {
+        assert!(
+            self.body.get("errors").is_none(),
+            "expected success, got {:#}",
+            self.body
+        );
+        self
+    }
+
+    pub fn error_code(&self) -> &str {
+        self.code()
+            .unwrap_or_else(|| panic!("expected an error, got {:#}", self.body))
+    }
+}
+
+/// A provisioned tenant with a signed-in owner.
+pub struct TestTenant {
+    pub slug: String,
+    pub host: String,
+    pub owner_email: String,
+    pub owner_token: String,
+    pub owner_refresh: String,
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            api::telemetry::init(api::config::LogFormat::Pretty);
+        }
+    });
+}
+
+/// The database tests run on: PostgreSQL if `NEXO_TEST_DATABASE_URL` is set, else SQLite.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("NEXO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after `adjust` has changed its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    init_logs();
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = Config::development(data_dir.path());
+    config.listen = "127.0.0.1:0".parse().expect("address");
+    config.database_url = test_database_url();
+    config.jwt_secret = Some(TEST_JWT_SECRET.into());
+    config.db_max_connections = 8;
+    adjust(&mut config);
+    let base_domain = config.base_domain.clone();
+    let application = Application::build(config).await.expect("server builds");
+    let port = application.port();
+    let app = application.context().clone();
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    TestApp {
+        port,
+        app,
+        base_domain,
+        client: reqwest::Client::new(),
+        _data_dir: data_dir,
+    }
+}
+
+/// A slug no other test uses.
+pub fn random_slug() -> String {
+    let suffix: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(10)
+        .map(char::from)
+        .collect();
+    format!("t{}", suffix.to_lowercase())
+}
+
+impl TestApp {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/graphql", self.port)
+    }
+
+    pub fn tenant_host(&self, slug: &str) -> String {
+        format!("{slug}.{}", self.base_domain)
+    }
+
+    pub fn admin_host(&self) -> String {
+        format!("admin.{}", self.base_domain)
+    }
+
+    /// SQL statements the server has run so far.
+    pub fn statements(&self) -> u64 {
+        self.app.store.statement_count()
+    }
+
+    /// POSTs one GraphQL operation to `host`.
+    pub async fn gql(
+        &self,
+        host: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Reply {
+        self.post_json(
+            host,
+            token,
+            &json!({"query": query, "variables": variables}),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, host: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.post_raw(host, token, serde_json::to_vec(body).expect("json"))
+            .await
+    }
+
+    pub async fn post_raw(&self, host: &str, token: Option<&str>, body: Vec<u8>) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url())
+            .header("Host", host)
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        into_reply(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, host: &str, query_string: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}?{query_string}", self.url()))
+            .header("Host", host)
+            .send()
+            .await
+            .expect("request sent");
+        into_reply(response).await
+    }
+
+    /// Creates a platform admin (as `nexo admin create` does) and signs them in.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("{}@platform.example", random_slug());
+        let (_, setup) = api::admin::service::create_admin(&self.app, &email)
+            .await
+            .expect("admin created");
+        self.gql(
+            &self.admin_host(),
+            None,
+            "mutation($t: String!, $p: String!) { completeAdminSetup(token: $t, password: $p) { accessToken } }",
+            json!({"t": setup, "p": PASSWORD}),
+        )
+        .await
+        .ok()
+        .str("completeAdminSetup.accessToken")
+    }
+
+    /// Provisions a tenant through the admin API and completes its owner's setup.
+    pub async fn provision(&self, admin_token: &str) -> TestTenant {
+        let slug = random_slug();
+        let owner_email = format!("owner@{slug}.example");
+        let reply = self
+            .gql(
+                &self.admin_host(),
+                Some(admin_token),
+                "mutation($input: ProvisionTenantInput!) { provisionTenant(input: $input) { ownerSetupToken tenant { slug } } }",
+                json!({"input": {"slug": slug, "name": format!("Company {slug}"), "ownerEmail": owner_email}}),
+            )
+            .await;
+        let setup = reply.ok().str("provisionTenant.ownerSetupToken");
+        let host = self.tenant_host(&slug);
+        let session = self
+            .gql(
+                &host,
+                None,
+                "mutation($t: String!, $p: String!) { completeSetup(token: $t, password: $p) { accessToken refreshToken } }",
+                json!({"t": setup, "p": PASSWORD}),
+            )
+            .await;
+        session.ok();
+        TestTenant {
+            owner_token: session.str("completeSetup.accessToken"),
+            owner_refresh: session.str("completeSetup.refreshToken"),
+            slug,
+            host,
+            owner_email,
+        }
+    }
+
+    /// Invites a user with `role` into `tenant` and signs them in; returns (user id, token).
+    pub async fn add_user(&self, tenant: &TestTenant, role: &str) -> (String, String) {
+        let email = format!("{}@{}.example", random_slug(), tenant.slug);
+        let invite = self
+            .gql(
+                &tenant.host,
+                Some(&tenant.owner_token),
+                &format!("mutation($e: String!) {{ inviteUser(email: $e, role: {role}) {{ inviteToken user {{ id }} }} }}"),
+                json!({"e": email}),
+            )
+            .await;
+        invite.ok();
+        let accepted = self
+            .gql(
+                &tenant.host,
+                None,
+                "mutation($t: String!, $p: String!) { acceptInvite(token: $t, password: $p) { accessToken } }",
+                json!({"t": invite.str("inviteUser.inviteToken"), "p": PASSWORD}),
+            )
+            .await;
+        (
+            invite.str("inviteUser.user.id"),
+            accepted.ok().str("acceptInvite.accessToken"),
+        )
+    }
+}
+
+async fn into_reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("response body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply { status, body }
+}

@@ -1,0 +1,6 @@
+//! Nexo's integration suite: every test starts the real server and talks HTTP to it, on
+//! SQLite, and on PostgreSQL when `NEXO_TEST_DATABASE_URL` is set.
+
+mod auth;
+mod limits;
+mod tenancy;
