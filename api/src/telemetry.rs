@@ -1,4 +1,5 @@
-//! Logging: `NEXO_LOG` (or `RUST_LOG`) filters, `NEXO_LOG_FORMAT=json` writes JSON lines.
+//! Logging to stderr (stdout is for command output): `NEXO_LOG` (or `RUST_LOG`) filters,
+//! `NEXO_LOG_FORMAT=json` writes JSON lines.
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -22,6 +23,8 @@ pub fn init(format: LogFormat) {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        LogFormat::Pretty => registry
+            .with(fmt::layer().compact().with_writer(std::io::stderr))
+            .try_init(),
     };
 }

@@ -509,3 +509,34 @@ async fn platform_admin_login_and_me() {
     let wrong = app.gql(&app.admin_host(), None, "mutation($e: String!) { adminLogin(email: $e, password: \"wrong password\") { accessToken } }", json!({"e": email})).await;
     assert_eq!(wrong.error_code(), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn each_mutation_of_an_operation_stands_or_falls_alone() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let first = format!("first@{}.example", t.slug);
+    let second = format!("second@{}.example", t.slug);
+    let reply = app
+        .gql(&t.host, Some(&t.owner_token),
+            "mutation($a: String!, $b: String!) {
+                a: inviteUser(email: $a, role: SALES) { user { email } }
+                b: inviteUser(email: $a, role: VIEWER) { user { email } }
+                c: inviteUser(email: $b, role: VIEWER) { user { email } }
+            }",
+            json!({"a": first, "b": second}))
+        .await;
+    assert_eq!(reply.error_code(), "CONFLICT", "{:#}", reply.body);
+    assert_eq!(reply.body["errors"][0]["path"], json!(["b"]));
+    assert_eq!(reply.str("a.user.email"), first);
+    assert_eq!(reply.str("c.user.email"), second);
+    assert_eq!(user_status(&app, &t, &first).await, ("SALES".into(), "INVITED".into()));
+    assert_eq!(user_status(&app, &t, &second).await, ("VIEWER".into(), "INVITED".into()));
+
+    // A lone mutation that fails leaves nothing, and the next request works normally.
+    let lone = app
+        .gql(&t.host, Some(&t.owner_token), "mutation($a: String!) { inviteUser(email: $a, role: ADMIN) { inviteToken } }", json!({"a": first}))
+        .await;
+    assert_eq!(lone.error_code(), "CONFLICT");
+    assert_eq!(user_status(&app, &t, &first).await, ("SALES".into(), "INVITED".into()));
+}
