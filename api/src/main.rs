@@ -144,12 +144,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "  Sign in:   email {}   password {}",
             login.email, login.password
         );
+        println!("  Sign in with curl (any host name works with a Host header):");
         println!(
-            "  With curl: curl -s {} -H 'Content-Type: application/json' \\",
+            "    curl -s {} -H 'Host: demo.{base}' -H 'Content-Type: application/json' \\",
             host_port("127.0.0.1")
         );
         println!(
-            "               -H 'Host: demo.{base}' -d '{{\"query\":\"{{ pipelines {{ name }} }}\"}}'"
+            "      -d '{{\"query\":\"mutation {{ login(email: \\\"{}\\\", password: \\\"{}\\\") {{ accessToken }} }}\"}}'",
+            login.email, login.password
         );
         println!();
     }
