@@ -16,7 +16,10 @@ struct Env {
 impl Env {
     async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let database = match std::env::var("NEXO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let database = match std::env::var("NEXO_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             None => None,
             Some(url) => {
                 let name = format!("nexo_cli_{}", uuid::Uuid::new_v4().simple());
@@ -61,7 +64,9 @@ impl Env {
     async fn drop_database(self) {
         if let Some((admin_url, url)) = &self.database {
             let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-            let admin = Database::connect(admin_url).await.expect("PostgreSQL reachable");
+            let admin = Database::connect(admin_url)
+                .await
+                .expect("PostgreSQL reachable");
             admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .await
@@ -71,14 +76,19 @@ impl Env {
 }
 
 fn checked_in(file: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(file);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 #[test]
 fn checked_in_schemas_match_the_code() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    for (args, file) in [(vec!["schema"], "schema.graphql"), (vec!["schema", "--admin"], "admin.graphql")] {
+    for (args, file) in [
+        (vec!["schema"], "schema.graphql"),
+        (vec!["schema", "--admin"], "admin.graphql"),
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_nexo"))
             .args(&args)
             .current_dir(dir.path())
@@ -99,20 +109,50 @@ fn checked_in_schemas_match_the_code() {
 async fn tenant_lifecycle_from_the_command_line() {
     let env = Env::new().await;
     let slug = format!("cli{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let created = env.ok(&["tenant", "create", &slug, "--name", "Cli Company", "--owner-email", "Owner@Cli.Example", "--json"]);
+    let created = env.ok(&[
+        "tenant",
+        "create",
+        &slug,
+        "--name",
+        "Cli Company",
+        "--owner-email",
+        "Owner@Cli.Example",
+        "--json",
+    ]);
     let json: serde_json::Value = serde_json::from_str(created.trim()).expect("JSON output");
     assert_eq!(json["slug"], slug.as_str());
     assert_eq!(json["ownerEmail"], "owner@cli.example");
-    assert!(json["ownerSetupToken"].as_str().is_some_and(|t| t.len() >= 40));
+    assert!(
+        json["ownerSetupToken"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 40)
+    );
 
-    let duplicate = env.nexo(&["tenant", "create", &slug, "--name", "Again", "--owner-email", "x@y.example"]);
+    let duplicate = env.nexo(&[
+        "tenant",
+        "create",
+        &slug,
+        "--name",
+        "Again",
+        "--owner-email",
+        "x@y.example",
+    ]);
     assert!(!duplicate.status.success());
     assert!(String::from_utf8_lossy(&duplicate.stderr).contains("CONFLICT"));
-    let bad = env.nexo(&["tenant", "create", "Bad_Slug", "--name", "Bad", "--owner-email", "x@y.example"]);
+    let bad = env.nexo(&[
+        "tenant",
+        "create",
+        "Bad_Slug",
+        "--name",
+        "Bad",
+        "--owner-email",
+        "x@y.example",
+    ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("BAD_USER_INPUT"));
 
-    let listed: serde_json::Value = serde_json::from_str(env.ok(&["tenant", "list", "--json"]).trim()).expect("JSON list");
+    let listed: serde_json::Value =
+        serde_json::from_str(env.ok(&["tenant", "list", "--json"]).trim()).expect("JSON list");
     let rows = listed.as_array().expect("array");
     assert_eq!(rows.len(), 1, "{listed:#}");
     assert_eq!(rows[0]["status"], "active");
@@ -125,7 +165,10 @@ async fn tenant_lifecycle_from_the_command_line() {
     let first = env.ok(&["migrate"]);
     let second = env.ok(&["migrate"]);
     assert!(first.contains("1 tenant(s)"), "{first}");
-    assert!(second.contains("0 migration(s) applied; 1 tenant(s), 0 tenant migration(s) applied"), "{second}");
+    assert!(
+        second.contains("0 migration(s) applied; 1 tenant(s), 0 tenant migration(s) applied"),
+        "{second}"
+    );
 
     let deleted = env.ok(&["tenant", "delete", &slug]);
     let backup = deleted.trim().rsplit(' ').next().expect("backup path");
@@ -153,7 +196,10 @@ fn production_refuses_to_start_without_a_secret() {
         .expect("nexo runs");
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("NEXO_JWT_SECRET is required"));
-    assert!(!dir.path().join("jwt-secret").exists(), "no key may be generated in production");
+    assert!(
+        !dir.path().join("jwt-secret").exists(),
+        "no key may be generated in production"
+    );
 }
 
 #[test]

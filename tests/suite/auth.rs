@@ -518,25 +518,42 @@ async fn each_mutation_of_an_operation_stands_or_falls_alone() {
     let first = format!("first@{}.example", t.slug);
     let second = format!("second@{}.example", t.slug);
     let reply = app
-        .gql(&t.host, Some(&t.owner_token),
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
             "mutation($a: String!, $b: String!) {
                 a: inviteUser(email: $a, role: SALES) { user { email } }
                 b: inviteUser(email: $a, role: VIEWER) { user { email } }
                 c: inviteUser(email: $b, role: VIEWER) { user { email } }
             }",
-            json!({"a": first, "b": second}))
+            json!({"a": first, "b": second}),
+        )
         .await;
     assert_eq!(reply.error_code(), "CONFLICT", "{:#}", reply.body);
     assert_eq!(reply.body["errors"][0]["path"], json!(["b"]));
     assert_eq!(reply.str("a.user.email"), first);
     assert_eq!(reply.str("c.user.email"), second);
-    assert_eq!(user_status(&app, &t, &first).await, ("SALES".into(), "INVITED".into()));
-    assert_eq!(user_status(&app, &t, &second).await, ("VIEWER".into(), "INVITED".into()));
+    assert_eq!(
+        user_status(&app, &t, &first).await,
+        ("SALES".into(), "INVITED".into())
+    );
+    assert_eq!(
+        user_status(&app, &t, &second).await,
+        ("VIEWER".into(), "INVITED".into())
+    );
 
     // A lone mutation that fails leaves nothing, and the next request works normally.
     let lone = app
-        .gql(&t.host, Some(&t.owner_token), "mutation($a: String!) { inviteUser(email: $a, role: ADMIN) { inviteToken } }", json!({"a": first}))
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "mutation($a: String!) { inviteUser(email: $a, role: ADMIN) { inviteToken } }",
+            json!({"a": first}),
+        )
         .await;
     assert_eq!(lone.error_code(), "CONFLICT");
-    assert_eq!(user_status(&app, &t, &first).await, ("SALES".into(), "INVITED".into()));
+    assert_eq!(
+        user_status(&app, &t, &first).await,
+        ("SALES".into(), "INVITED".into())
+    );
 }

@@ -150,3 +150,50 @@ async fn malformed_requests_get_codes() {
     assert_eq!(not_json.status, 400);
     assert_eq!(not_json.error_code(), "GRAPHQL_PARSE_FAILED");
 }
+
+#[tokio::test]
+async fn production_hides_introspection_from_anonymous_callers() {
+    let app = spawn_app_with(|c| c.environment = api::config::Environment::Production).await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let introspection = "{ __schema { queryType { name } } }";
+    let anonymous = app.gql(&t.host, None, introspection, json!({})).await;
+    assert!(anonymous.code().is_some(), "{:#}", anonymous.body);
+    assert!(anonymous.body["data"]["__schema"].is_null());
+    let signed_in = app
+        .gql(&t.host, Some(&t.owner_token), introspection, json!({}))
+        .await;
+    assert_eq!(signed_in.ok().str("__schema.queryType.name"), "Query");
+    // No "did you mean" hints in production.
+    let typo = app
+        .gql(&t.host, Some(&t.owner_token), "{ mee { id } }", json!({}))
+        .await;
+    assert_eq!(typo.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    let message = typo.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(!message.contains("Did you mean"), "{message}");
+    // No GraphiQL page either.
+    assert_eq!(app.get(&t.host, "").await.status, 405);
+}
+
+#[tokio::test]
+async fn development_serves_graphiql_and_suggestions() {
+    let (app, t) = limited().await;
+    let page = app.get(&t.host, "").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .as_str()
+            .is_some_and(|html| html.contains("graphiql"))
+    );
+    let typo = app
+        .gql(&t.host, Some(&t.owner_token), "{ mee { id } }", json!({}))
+        .await;
+    assert!(
+        typo.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Did you mean")
+    );
+}
