@@ -158,15 +158,34 @@ async fn production_hides_introspection_from_anonymous_callers() {
     let t = app.provision(&admin).await;
     let introspection = "{ __schema { queryType { name } } }";
     let anonymous = app.gql(&t.host, None, introspection, json!({})).await;
-    assert!(anonymous.code().is_some(), "{:#}", anonymous.body);
-    assert!(anonymous.body["data"]["__schema"].is_null());
+    assert_eq!(anonymous.error_code(), "UNAUTHENTICATED");
+    assert!(anonymous.body["data"].is_null());
+    // Hidden inside a fragment it is still not answered.
+    let fragment = app
+        .gql(
+            &t.host,
+            None,
+            "{ ...on Query { __schema { queryType { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        fragment.body["data"]["__schema"].is_null(),
+        "{:#}",
+        fragment.body
+    );
     let signed_in = app
         .gql(&t.host, Some(&t.owner_token), introspection, json!({}))
         .await;
     assert_eq!(signed_in.ok().str("__schema.queryType.name"), "Query");
     // No "did you mean" hints in production.
     let typo = app
-        .gql(&t.host, Some(&t.owner_token), "{ mee { id } }", json!({}))
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ pipelinez { name } }",
+            json!({}),
+        )
         .await;
     assert_eq!(typo.error_code(), "GRAPHQL_VALIDATION_FAILED");
     let message = typo.body["errors"][0]["message"]
@@ -188,7 +207,12 @@ async fn development_serves_graphiql_and_suggestions() {
             .is_some_and(|html| html.contains("graphiql"))
     );
     let typo = app
-        .gql(&t.host, Some(&t.owner_token), "{ mee { id } }", json!({}))
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ pipelinez { name } }",
+            json!({}),
+        )
         .await;
     assert!(
         typo.body["errors"][0]["message"]

@@ -16,6 +16,8 @@ pub struct OperationInfo {
     pub kind: OperationType,
     /// Top-level fields of a mutation (each runs in its own savepoint when more than one).
     pub mutation_fields: usize,
+    /// Whether the operation asks for `__schema` or `__type`.
+    pub introspection: bool,
 }
 
 /// Finds the operation to run and checks the alias limit. An operation that cannot be
@@ -49,6 +51,10 @@ pub fn analyze_operation(
     };
     Ok(match operation {
         Some(op) => OperationInfo {
+            introspection: op.node.selection_set.node.items.iter().any(|item| {
+                matches!(&item.node, Selection::Field(field)
+                    if matches!(field.node.name.node.as_str(), "__schema" | "__type"))
+            }),
             kind: op.node.ty,
             mutation_fields: if op.node.ty == OperationType::Mutation {
                 op.node.selection_set.node.items.len()
@@ -59,6 +65,7 @@ pub fn analyze_operation(
         None => OperationInfo {
             kind: OperationType::Query,
             mutation_fields: 0,
+            introspection: false,
         },
     })
 }

@@ -171,6 +171,7 @@ fn prepare(
     app: &AppContext,
     request: &mut Request,
     method: Method,
+    signed_in: bool,
 ) -> Result<Result<crate::graphql::OperationInfo, Response>, AppError> {
     let operation_name = request.operation_name.clone();
     let doc = match request.parsed_query() {
@@ -186,6 +187,12 @@ fn prepare(
         return Err(AppError::MethodNotAllowed(
             "mutations must be sent with POST".into(),
         ));
+    }
+    if info.introspection && !signed_in && app.config.is_production() {
+        // Partners read the checked-in SDL; the live schema is for signed-in users.
+        return Ok(Err(Response::from_errors(vec![server_error(
+            AppError::Unauthenticated("sign in to introspect the schema".into()),
+        )])));
     }
     if info.kind == OperationType::Subscription {
         return Ok(Err(Response::from_errors(vec![with_code(
@@ -205,7 +212,7 @@ async fn run_tenant(
     method: Method,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    let info = match prepare(app, &mut request, method)? {
+    let info = match prepare(app, &mut request, method, principal.is_some())? {
         Ok(info) => info,
         Err(response) => return Ok(response),
     };
@@ -252,7 +259,7 @@ async fn run_admin(
     method: Method,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    if let Err(response) = prepare(app, &mut request, method)? {
+    if let Err(response) = prepare(app, &mut request, method, principal.is_some())? {
         return Ok(response);
     }
     request = request.data(client);
