@@ -286,19 +286,20 @@ pub async fn refresh<C: ConnectionTrait>(
 }
 
 async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> AppResult<()> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(refresh_token::Column::FamilyId.eq(family_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
+    revoke_where(conn, refresh_token::Column::FamilyId.eq(family_id)).await
 }
 
 async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<()> {
+    revoke_where(conn, refresh_token::Column::UserId.eq(user_id)).await
+}
+
+async fn revoke_where<C: ConnectionTrait>(
+    conn: &C,
+    which: sea_orm::sea_query::SimpleExpr,
+) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
-        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(which)
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
