@@ -9,7 +9,7 @@ use crate::{
     auth::AdminPrincipal,
     domain::NewPassword,
     error::{AppError, AppResult, GqlResult},
-    graphql::pagination::{Page, PageRequest, wants_total},
+    graphql::pagination::{Cursor, Page, PageRequest, wants_total},
     tenancy::{Tenant, TenantFilter, TenantStatus},
 };
 
@@ -152,8 +152,8 @@ impl AdminQuery {
             .registry
             .list(
                 &filter,
-                page.after,
-                page.before,
+                page.after_id(),
+                page.before_id(),
                 page.fetch_limit(),
                 page.backward,
             )
@@ -163,7 +163,7 @@ impl AdminQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |t| t.id, |t| Ok(TenantNode(t)), total)?)
+        Ok(page.into_connection(rows, |t| Cursor::id(t.id), |t| Ok(TenantNode(t)), total)?)
     }
 
     async fn tenant(&self, ctx: &Context<'_>, slug: String) -> GqlResult<TenantNode> {

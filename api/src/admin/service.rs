@@ -122,7 +122,7 @@ pub async fn provision_tenant(
 
 async fn build_tenant(app: &AppContext, slug: &Slug, owner_email: &Email) -> AppResult<String> {
     let tx = app.store.create_tenant_storage(slug).await?;
-    crm::service::seed_default_pipeline(&tx).await?;
+    crm::service::pipelines::seed_default_pipeline(&tx).await?;
     let (_, token) =
         users::create_user_with_token(&tx, owner_email, Role::Owner, users::TokenPurpose::Setup)
             .await?;

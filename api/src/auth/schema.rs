@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt,
-        pagination::{Page, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageRequest, wants_total},
     },
     parse_id,
 };
@@ -126,7 +126,7 @@ impl AuthQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |u| u.id, UserNode::try_from, total)?)
+        Ok(page.into_connection(rows, |u| Cursor::id(u.id), UserNode::try_from, total)?)
     }
 }
 

@@ -5,8 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::tenant::{refresh_token, user, user_token};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -438,19 +438,15 @@ pub async fn list_users<C: ConnectionTrait>(
     conn: &C,
     page: &crate::graphql::pagination::PageRequest,
 ) -> AppResult<Vec<user::Model>> {
-    let mut query = user::Entity::find();
-    if let Some(after) = page.after {
-        query = query.filter(user::Column::Id.gt(after));
-    }
-    if let Some(before) = page.before {
-        query = query.filter(user::Column::Id.lt(before));
-    }
-    let query = if page.backward {
-        query.order_by_desc(user::Column::Id)
-    } else {
-        query.order_by_asc(user::Column::Id)
-    };
-    let mut rows = query.limit(page.fetch_limit()).all(conn).await?;
+    use crate::graphql::pagination::{SortKey, keyset};
+    let query = keyset(
+        user::Entity::find(),
+        page,
+        SortKey::Id,
+        user::Column::Id,
+        false,
+    )?;
+    let mut rows = query.all(conn).await?;
     if page.backward {
         rows.reverse();
     }

@@ -1,6 +1,7 @@
-//! CRM: pipelines and their stages (contacts, companies, opportunities and activities
-//! build on these).
+//! CRM: contacts, companies, pipelines with stages, opportunities, activities, the figures
+//! sales teams ask for, and the audit trail with history and revert.
 
 pub(crate) mod loader;
 pub(crate) mod schema;
-pub(crate) mod service;
+pub mod service;
+pub mod types;

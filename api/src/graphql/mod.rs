@@ -22,7 +22,7 @@ use crate::{
         Principal,
         schema::{AuthMutation, AuthQuery},
     },
-    crm::schema::CrmQuery,
+    crm::schema::{CrmMutation, CrmQuery},
     error::{AppError, AppResult},
     tenancy::TenantTx,
 };
@@ -33,7 +33,7 @@ pub struct TenantQuery(AuthQuery, CrmQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct TenantMutation(AuthMutation);
+pub struct TenantMutation(AuthMutation, CrmMutation);
 
 pub type TenantSchema = Schema<TenantQuery, TenantMutation, EmptySubscription>;
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;

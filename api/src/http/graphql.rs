@@ -6,7 +6,6 @@ use std::{net::SocketAddr, sync::Arc};
 
 use async_graphql::{
     BatchRequest, BatchResponse, Request, Response, ServerError,
-    dataloader::DataLoader,
     http::{GraphiQLSource, parse_query_string},
     parser::types::OperationType,
 };
@@ -21,7 +20,6 @@ use super::AppState;
 use crate::{
     AppContext, ClientInfo,
     auth::{AdminPrincipal, Principal},
-    crm::loader::StagesByPipeline,
     error::AppError,
     graphql::{analyze_operation, finalize_response},
     tenancy::{HostTarget, Tenant, TenantTx, TxMode},
@@ -226,10 +224,7 @@ async fn run_tenant(
         mode,
         info.mutation_fields > 1,
     ));
-    request = request
-        .data(tx.clone())
-        .data(client)
-        .data(DataLoader::new(StagesByPipeline::new(&tx), tokio::spawn));
+    request = crate::crm::loader::attach(request.data(tx.clone()).data(client), &tx);
     request = match principal {
         Some(principal) => request.data(principal),
         None if app.config.is_production() => request.disable_introspection(),

@@ -1,7 +1,14 @@
 //! One tenant's tables: its own schema on PostgreSQL, its own file on SQLite.
 
+pub mod activity;
+pub mod audit_entry;
+pub mod company;
+pub mod contact;
+pub mod contact_tag;
+pub mod opportunity;
 pub mod pipeline;
 pub mod pipeline_stage;
 pub mod refresh_token;
+pub mod stage_change;
 pub mod user;
 pub mod user_token;

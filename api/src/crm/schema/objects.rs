@@ -1,0 +1,653 @@
+//! CRM output types. Each wraps a model and resolves its edges through dataloaders.
+
+use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::tenant::{
+    activity, audit_entry, company, contact, opportunity, pipeline, pipeline_stage, stage_change,
+};
+use rust_decimal::Decimal;
+
+use super::load_one;
+use crate::{
+    auth::schema::UserNode,
+    crm::{
+        loader::{
+            CompanyById, ContactById, ContactsByCompany, FirstOpportunitiesPerStage,
+            LatestActivity, OpportunitiesByCompany, OpportunitiesByContact, OpportunityById,
+            PipelineById, StageById, StageHistory, StageTotalsLoader, StagesByPipeline,
+            TagsByContact, UserById,
+        },
+        service::{figures, opportunities},
+        types::{
+            ActivityKind, AuditAction, AuditEntityType, CompanySize, ContactSource, ContactStatus,
+            OpportunityStatus, StageKind,
+        },
+    },
+    domain,
+    error::{AppError, AppResult, GqlResult},
+};
+
+const MAX_EDGE_ITEMS: i32 = 100;
+
+pub(crate) fn id(uuid: uuid::Uuid) -> ID {
+    ID(uuid.to_string())
+}
+
+fn edge_limit(first: i32) -> AppResult<u64> {
+    if !(0..=MAX_EDGE_ITEMS).contains(&first) {
+        return Err(AppError::bad_input(
+            "first",
+            format!("first is between 0 and {MAX_EDGE_ITEMS}"),
+        ));
+    }
+    Ok(first as u64)
+}
+
+async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<UserNode>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(load_one::<UserById, _>(ctx, id)
+        .await?
+        .map(UserNode::try_from)
+        .transpose()?)
+}
+
+/// An amount of money. `amount` is a decimal string in major units (`"1234.50"`).
+#[derive(SimpleObject, Clone)]
+pub struct Money {
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl From<domain::Money> for Money {
+    fn from(money: domain::Money) -> Self {
+        Self {
+            amount: money.amount(),
+            currency: money.currency_code().to_owned(),
+        }
+    }
+}
+
+pub(crate) fn money(minor: i64, currency: &str) -> AppResult<Money> {
+    Ok(domain::Money::from_stored(minor, currency)?.into())
+}
+
+/// A postal address.
+#[derive(SimpleObject, Clone, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+pub struct ContactNode(pub contact::Model);
+
+/// A person: a lead or a customer.
+#[Object(name = "Contact")]
+impl ContactNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn first_name(&self) -> &str {
+        &self.0.first_name
+    }
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+    async fn full_name(&self) -> String {
+        match &self.0.last_name {
+            Some(last) => format!("{} {last}", self.0.first_name),
+            None => self.0.first_name.clone(),
+        }
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    /// E.164.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+    async fn source(&self) -> GqlResult<ContactSource> {
+        Ok(ContactSource::from_stored(&self.0.source)?)
+    }
+    async fn status(&self) -> GqlResult<ContactStatus> {
+        Ok(ContactStatus::from_stored(&self.0.status)?)
+    }
+    async fn tags(&self, ctx: &Context<'_>) -> GqlResult<Vec<String>> {
+        Ok(load_one::<TagsByContact, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+    /// Tenant-defined fields, a JSON object.
+    async fn custom_fields(&self) -> Json<serde_json::Value> {
+        Json(self.0.custom_fields.clone())
+    }
+    async fn company(&self, ctx: &Context<'_>) -> GqlResult<Option<CompanyNode>> {
+        let Some(company_id) = self.0.company_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<CompanyById, _>(ctx, company_id)
+            .await?
+            .map(CompanyNode))
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.0.owner_id).await
+    }
+    /// The contact's first opportunities, oldest first.
+    async fn opportunities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> GqlResult<Vec<OpportunityNode>> {
+        let rows =
+            load_one::<OpportunitiesByContact, _>(ctx, (self.0.id, edge_limit(first)?)).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(OpportunityNode)
+            .collect())
+    }
+    async fn last_activity_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_activity_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct CompanyNode(pub company::Model);
+
+/// A company (account) that contacts and opportunities belong to.
+#[Object(name = "Company")]
+impl CompanyNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn domain(&self) -> Option<&str> {
+        self.0.domain.as_deref()
+    }
+    async fn industry(&self) -> Option<&str> {
+        self.0.industry.as_deref()
+    }
+    async fn size(&self) -> GqlResult<Option<CompanySize>> {
+        Ok(self
+            .0
+            .size
+            .as_deref()
+            .map(CompanySize::from_stored)
+            .transpose()?)
+    }
+    async fn address(&self) -> Option<Address> {
+        self.0
+            .address
+            .clone()
+            .and_then(|a| serde_json::from_value(a).ok())
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.0.owner_id).await
+    }
+    /// The company's first contacts, oldest first.
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> GqlResult<Vec<ContactNode>> {
+        let rows = load_one::<ContactsByCompany, _>(ctx, (self.0.id, edge_limit(first)?)).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(ContactNode)
+            .collect())
+    }
+    /// The company's first opportunities, oldest first.
+    async fn opportunities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> GqlResult<Vec<OpportunityNode>> {
+        let rows =
+            load_one::<OpportunitiesByCompany, _>(ctx, (self.0.id, edge_limit(first)?)).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(OpportunityNode)
+            .collect())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct PipelineNode(pub pipeline::Model);
+
+/// A sales pipeline: ordered stages that opportunities move through.
+#[Object(name = "Pipeline")]
+impl PipelineNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The pipeline new opportunities go to when none is named.
+    async fn is_default(&self) -> bool {
+        self.0.is_default
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Stages in board order.
+    async fn stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageNode>> {
+        Ok(load_one::<StagesByPipeline, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(StageNode)
+            .collect())
+    }
+}
+
+pub struct StageNode(pub pipeline_stage::Model);
+
+#[Object(name = "Stage")]
+impl StageNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+    /// Win probability, 0-100.
+    async fn probability(&self) -> i32 {
+        i32::from(self.0.probability)
+    }
+    async fn kind(&self) -> GqlResult<StageKind> {
+        Ok(StageKind::from_stored(&self.0.kind)?)
+    }
+    async fn pipeline(&self, ctx: &Context<'_>) -> GqlResult<Option<PipelineNode>> {
+        Ok(load_one::<PipelineById, _>(ctx, self.0.pipeline_id)
+            .await?
+            .map(PipelineNode))
+    }
+    /// The stage's column on the board: its first opportunities in board order (open ones
+    /// in open stages, won in won stages, lost in lost stages) and its totals.
+    async fn opportunities(&self, #[graphql(default = 20)] first: i32) -> GqlResult<StageColumn> {
+        Ok(StageColumn {
+            stage_id: self.0.id,
+            probability: self.0.probability,
+            first: edge_limit(first)?,
+        })
+    }
+}
+
+/// One stage's column of the board.
+pub struct StageColumn {
+    stage_id: uuid::Uuid,
+    probability: i16,
+    first: u64,
+}
+
+#[Object]
+impl StageColumn {
+    async fn nodes(&self, ctx: &Context<'_>) -> GqlResult<Vec<OpportunityNode>> {
+        let rows =
+            load_one::<FirstOpportunitiesPerStage, _>(ctx, (self.stage_id, self.first)).await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(OpportunityNode)
+            .collect())
+    }
+    /// How many opportunities the column holds in all.
+    async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
+        Ok(load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
+            .await?
+            .map(|t| t.count)
+            .unwrap_or(0))
+    }
+    /// The column's value, per currency.
+    async fn total_value(&self, ctx: &Context<'_>) -> GqlResult<Vec<Money>> {
+        let totals = load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
+            .await?
+            .unwrap_or_default();
+        Ok(totals
+            .by_currency
+            .iter()
+            .map(|(c, a)| money(*a, c))
+            .collect::<AppResult<_>>()?)
+    }
+    /// The column's value x the stage's probability, per currency.
+    async fn weighted_value(&self, ctx: &Context<'_>) -> GqlResult<Vec<Money>> {
+        let totals = load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
+            .await?
+            .unwrap_or_default();
+        Ok(totals
+            .by_currency
+            .iter()
+            .map(|(c, a)| money(opportunities::weighted(*a, self.probability), c))
+            .collect::<AppResult<_>>()?)
+    }
+}
+
+pub struct OpportunityNode(pub opportunity::Model);
+
+/// A deal in a pipeline.
+#[Object(name = "Opportunity")]
+impl OpportunityNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn value(&self) -> GqlResult<Money> {
+        Ok(money(self.0.value_amount, &self.0.currency)?)
+    }
+    /// value x the stage's win probability.
+    async fn weighted_value(&self, ctx: &Context<'_>) -> GqlResult<Money> {
+        let stage = load_one::<StageById, _>(ctx, self.0.stage_id).await?;
+        let probability = stage.map(|s| s.probability).unwrap_or(0);
+        Ok(money(
+            opportunities::weighted(self.0.value_amount, probability),
+            &self.0.currency,
+        )?)
+    }
+    async fn status(&self) -> GqlResult<OpportunityStatus> {
+        Ok(OpportunityStatus::from_stored(&self.0.status)?)
+    }
+    async fn lost_reason(&self) -> Option<&str> {
+        self.0.lost_reason.as_deref()
+    }
+    async fn expected_close_date(&self) -> Option<NaiveDate> {
+        self.0.expected_close_date
+    }
+    /// Order within its stage, from 0.
+    async fn position(&self) -> i64 {
+        self.0.position
+    }
+    async fn stage_entered_at(&self) -> DateTime<Utc> {
+        self.0.stage_entered_at
+    }
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.closed_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    async fn contact(&self, ctx: &Context<'_>) -> GqlResult<Option<ContactNode>> {
+        let Some(contact_id) = self.0.contact_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<ContactById, _>(ctx, contact_id)
+            .await?
+            .map(ContactNode))
+    }
+    async fn company(&self, ctx: &Context<'_>) -> GqlResult<Option<CompanyNode>> {
+        let Some(company_id) = self.0.company_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<CompanyById, _>(ctx, company_id)
+            .await?
+            .map(CompanyNode))
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.0.owner_id).await
+    }
+    async fn pipeline(&self, ctx: &Context<'_>) -> GqlResult<Option<PipelineNode>> {
+        Ok(load_one::<PipelineById, _>(ctx, self.0.pipeline_id)
+            .await?
+            .map(PipelineNode))
+    }
+    async fn stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
+        Ok(load_one::<StageById, _>(ctx, self.0.stage_id)
+            .await?
+            .map(StageNode))
+    }
+    async fn latest_activity(&self, ctx: &Context<'_>) -> GqlResult<Option<ActivityNode>> {
+        Ok(load_one::<LatestActivity, _>(ctx, self.0.id)
+            .await?
+            .map(ActivityNode))
+    }
+    /// Every stage change, oldest first (the first is the stage it was created in).
+    async fn stage_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageChangeNode>> {
+        Ok(load_one::<StageHistory, _>(ctx, self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(StageChangeNode)
+            .collect())
+    }
+}
+
+pub struct StageChangeNode(pub stage_change::Model);
+
+/// A move of an opportunity between stages.
+#[Object(name = "StageChange")]
+impl StageChangeNode {
+    /// `null` for the stage an opportunity was created in.
+    async fn from_stage_id(&self) -> Option<ID> {
+        self.0.from_stage_id.map(id)
+    }
+    async fn to_stage_id(&self) -> ID {
+        id(self.0.to_stage_id)
+    }
+    /// `null` when created, or when the stage was deleted since.
+    async fn from_stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
+        let Some(stage_id) = self.0.from_stage_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<StageById, _>(ctx, stage_id)
+            .await?
+            .map(StageNode))
+    }
+    async fn to_stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
+        Ok(load_one::<StageById, _>(ctx, self.0.to_stage_id)
+            .await?
+            .map(StageNode))
+    }
+    async fn changed_by(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.0.changed_by).await
+    }
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.0.changed_at
+    }
+}
+
+pub struct ActivityNode(pub activity::Model);
+
+/// A call, email, meeting, WhatsApp message, note or task.
+#[Object(name = "Activity")]
+impl ActivityNode {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn kind(&self) -> GqlResult<ActivityKind> {
+        Ok(ActivityKind::from_stored(&self.0.kind)?)
+    }
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn body(&self) -> Option<&str> {
+        self.0.body.as_deref()
+    }
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.due_at
+    }
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    /// An open task past its due time.
+    async fn overdue(&self) -> bool {
+        self.0.kind == ActivityKind::Task.as_str()
+            && self.0.completed_at.is_none()
+            && self.0.due_at.is_some_and(|due| due < Utc::now())
+    }
+    async fn contact(&self, ctx: &Context<'_>) -> GqlResult<Option<ContactNode>> {
+        let Some(contact_id) = self.0.contact_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<ContactById, _>(ctx, contact_id)
+            .await?
+            .map(ContactNode))
+    }
+    async fn opportunity(&self, ctx: &Context<'_>) -> GqlResult<Option<OpportunityNode>> {
+        let Some(opportunity_id) = self.0.opportunity_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<OpportunityById, _>(ctx, opportunity_id)
+            .await?
+            .map(OpportunityNode))
+    }
+    async fn author(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.0.author_id).await
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One field's value before and after a change.
+#[derive(SimpleObject)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Json<serde_json::Value>,
+    pub after: Json<serde_json::Value>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(complex, name = "AuditEntry")]
+pub struct AuditEntryNode {
+    pub id: ID,
+    pub entity_type: AuditEntityType,
+    pub entity_id: ID,
+    pub action: AuditAction,
+    pub at: DateTime<Utc>,
+    /// The changed fields (all of them for a create or a delete).
+    pub changes: Vec<FieldChange>,
+    /// For a revert: the entry it undid.
+    pub revert_of: Option<ID>,
+    #[graphql(skip)]
+    pub actor_id: Option<uuid::Uuid>,
+}
+
+#[ComplexObject]
+impl AuditEntryNode {
+    /// Who made the change.
+    async fn actor(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        user(ctx, self.actor_id).await
+    }
+}
+
+impl TryFrom<audit_entry::Model> for AuditEntryNode {
+    type Error = AppError;
+
+    fn try_from(model: audit_entry::Model) -> AppResult<Self> {
+        let changes = model
+            .changes
+            .as_object()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .map(|(field, change)| FieldChange {
+                        field: field.clone(),
+                        before: Json(change["before"].clone()),
+                        after: Json(change["after"].clone()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            id: id(model.id),
+            entity_type: AuditEntityType::from_stored(&model.entity_type)?,
+            entity_id: id(model.entity_id),
+            action: AuditAction::from_stored(&model.action)?,
+            at: model.at,
+            changes,
+            revert_of: model.revert_of.map(id),
+            actor_id: model.actor_id,
+        })
+    }
+}
+
+/// A stage's figures: what it holds and what that is worth.
+#[derive(SimpleObject)]
+pub struct StageFigures {
+    pub stage: StageNode,
+    pub count: i64,
+    /// Per currency.
+    pub total_value: Vec<Money>,
+    /// Per currency: value x the stage's probability.
+    pub weighted_value: Vec<Money>,
+}
+
+impl TryFrom<figures::StageFigures> for StageFigures {
+    type Error = AppError;
+
+    fn try_from(figures: figures::StageFigures) -> AppResult<Self> {
+        let total_value = figures
+            .values
+            .iter()
+            .map(|(c, a, _)| money(*a, c))
+            .collect::<AppResult<_>>()?;
+        let weighted_value = figures
+            .values
+            .iter()
+            .map(|(c, _, w)| money(*w, c))
+            .collect::<AppResult<_>>()?;
+        Ok(Self {
+            stage: StageNode(figures.stage),
+            count: figures.count,
+            total_value,
+            weighted_value,
+        })
+    }
+}
+
+/// Win and lead conversion over a date range.
+#[derive(SimpleObject)]
+pub struct Conversion {
+    /// Opportunities won in the range.
+    pub won: i64,
+    /// Opportunities lost in the range.
+    pub lost: i64,
+    /// won / (won + lost); null when none closed.
+    pub win_rate: Option<f64>,
+    /// Contacts created in the range.
+    pub leads: i64,
+    /// Of those, how many are customers now.
+    pub converted_leads: i64,
+    /// convertedLeads / leads; null without leads.
+    pub lead_conversion_rate: Option<f64>,
+}
+
+impl From<figures::Conversion> for Conversion {
+    fn from(c: figures::Conversion) -> Self {
+        Self {
+            won: c.won as i64,
+            lost: c.lost as i64,
+            win_rate: c.win_rate,
+            leads: c.leads as i64,
+            converted_leads: c.converted_leads as i64,
+            lead_conversion_rate: c.lead_conversion_rate,
+        }
+    }
+}
