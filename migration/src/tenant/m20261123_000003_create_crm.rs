@@ -157,10 +157,8 @@ impl MigrationTrait for Migration {
         .await?;
         if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres {
             // Substring search over name, email and phone: a trigram index serves `LIKE '%..%'`.
-            // The extension lives in `public`, shared by every tenant schema.
+            // The extension lives in `public`, created by the control-plane migrations.
             let db = manager.get_connection();
-            db.execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-                .await?;
             db.execute_unprepared(
                 "CREATE INDEX IF NOT EXISTS contacts_search_trgm_idx ON contacts \
                  USING gin (search_text public.gin_trgm_ops)",
