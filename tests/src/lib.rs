@@ -267,9 +267,42 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs SQL in a tenant's own database, to arrange what the API cannot (moving a
+    /// record's timestamps into the past for time-based figures).
+    pub async fn tenant_sql(&self, slug: &str, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        let slug = api::tenancy::Slug::parse(slug).expect("slug");
+        let tx = self
+            .app
+            .store
+            .begin_tenant(&slug, api::tenancy::TxMode::Write)
+            .await
+            .expect("tenant transaction");
+        tx.execute_unprepared(sql).await.expect("fixture SQL runs");
+        tx.commit().await.expect("fixture committed");
+    }
+}
+
+/// A time `days` ago, as SQL text both backends read as a timestamp.
+pub fn days_ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 async fn into_reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
     let text = response.text().await.expect("response body");
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Reply { status, body }
+}
+
+/// An id as a SQL literal in a tenant's database: a UUID on PostgreSQL, 16 bytes on SQLite.
+pub fn id_sql(id: &str) -> String {
+    let uuid = uuid::Uuid::parse_str(id).expect("an id");
+    if test_database_url().is_some() {
+        format!("'{uuid}'")
+    } else {
+        format!("X'{}'", uuid.simple())
+    }
 }

@@ -2,5 +2,6 @@
 //! SQLite, and on PostgreSQL when `NEXO_TEST_DATABASE_URL` is set.
 
 mod auth;
+mod crm_pipeline;
 mod limits;
 mod tenancy;

@@ -138,13 +138,10 @@ impl Store {
         matches!(self.inner.backend, Backend::Postgres { .. })
     }
 
-    /// SQL statements run through this store so far (benchmarks and tests read it).
+    /// SQL statements run through this store so far, not counting transaction control
+    /// (BEGIN, SET LOCAL, SAVEPOINT, COMMIT). Benchmarks and tests read it.
     pub fn statement_count(&self) -> u64 {
         self.inner.statements.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn count_statement(&self) {
-        self.inner.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The control plane: tenant registry, domains, platform admins.
@@ -184,7 +181,6 @@ impl Store {
         match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 let tx = tenants.begin().await?;
-                self.count_statement();
                 tx.execute_unprepared(&format!(
                     "SET LOCAL search_path TO {}",
                     slug.quoted_schema()
@@ -202,7 +198,6 @@ impl Store {
                     ..Default::default()
                 };
                 let tx = pool.begin_with_options(options).await?;
-                self.count_statement();
                 Ok(tx)
             }
         }

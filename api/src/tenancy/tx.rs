@@ -109,11 +109,9 @@ impl TenantTx {
         };
         if rollback {
             tx.rollback().await?;
-            self.store.count_statement();
             Ok(false)
         } else {
             tx.commit().await?;
-            self.store.count_statement();
             Ok(true)
         }
     }

@@ -226,7 +226,7 @@ impl CrmMutation {
         input: CreateOpportunityInput,
     ) -> GqlResult<OpportunityNode> {
         let new = input.parse()?;
-        Ok(OpportunityNode(
+        Ok(OpportunityNode::new(
             opportunities::create(ctx.conn().await?, ctx.principal()?, new).await?,
         ))
     }
@@ -241,7 +241,7 @@ impl CrmMutation {
     ) -> GqlResult<OpportunityNode> {
         let id = parse_id(&id, "id")?;
         let changes = input.parse()?;
-        Ok(OpportunityNode(
+        Ok(OpportunityNode::new(
             opportunities::update(ctx.conn().await?, ctx.principal()?, id, changes, None).await?,
         ))
     }
@@ -266,14 +266,14 @@ impl CrmMutation {
             position.map(i64::from),
         )
         .await?;
-        Ok(OpportunityNode(moved))
+        Ok(OpportunityNode::new(moved))
     }
 
     /// Closes an opportunity as won (into the pipeline's won stage, if it has one).
     #[graphql(guard = "RoleGuard::at_least(Role::Sales)")]
     async fn mark_won(&self, ctx: &Context<'_>, id: ID) -> GqlResult<OpportunityNode> {
         let id = parse_id(&id, "id")?;
-        Ok(OpportunityNode(
+        Ok(OpportunityNode::new(
             opportunities::close(
                 ctx.conn().await?,
                 ctx.principal()?,
@@ -295,7 +295,7 @@ impl CrmMutation {
     ) -> GqlResult<OpportunityNode> {
         let id = parse_id(&id, "id")?;
         let reason = required_text(&reason, "reason", 500)?;
-        Ok(OpportunityNode(
+        Ok(OpportunityNode::new(
             opportunities::close(
                 ctx.conn().await?,
                 ctx.principal()?,

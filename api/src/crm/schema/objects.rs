@@ -148,7 +148,7 @@ impl ContactNode {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(OpportunityNode)
+            .map(OpportunityNode::new)
             .collect())
     }
     async fn last_activity_at(&self) -> Option<DateTime<Utc>> {
@@ -220,7 +220,7 @@ impl CompanyNode {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(OpportunityNode)
+            .map(OpportunityNode::new)
             .collect())
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -311,7 +311,7 @@ impl StageColumn {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(OpportunityNode)
+            .map(|o| OpportunityNode(o, Some(self.probability)))
             .collect())
     }
     /// How many opportunities the column holds in all.
@@ -345,7 +345,14 @@ impl StageColumn {
     }
 }
 
-pub struct OpportunityNode(pub opportunity::Model);
+pub struct OpportunityNode(pub opportunity::Model, pub Option<i16>);
+
+impl OpportunityNode {
+    /// An opportunity whose stage's probability is not at hand.
+    pub fn new(model: opportunity::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 /// A deal in a pipeline.
 #[Object(name = "Opportunity")]
@@ -361,8 +368,14 @@ impl OpportunityNode {
     }
     /// value x the stage's win probability.
     async fn weighted_value(&self, ctx: &Context<'_>) -> GqlResult<Money> {
-        let stage = load_one::<StageById, _>(ctx, self.0.stage_id).await?;
-        let probability = stage.map(|s| s.probability).unwrap_or(0);
+        // On the board the stage is known; elsewhere it is loaded.
+        let probability = match self.1 {
+            Some(probability) => probability,
+            None => load_one::<StageById, _>(ctx, self.0.stage_id)
+                .await?
+                .map(|s| s.probability)
+                .unwrap_or(0),
+        };
         Ok(money(
             opportunities::weighted(self.0.value_amount, probability),
             &self.0.currency,
@@ -515,7 +528,7 @@ impl ActivityNode {
         };
         Ok(load_one::<OpportunityById, _>(ctx, opportunity_id)
             .await?
-            .map(OpportunityNode))
+            .map(OpportunityNode::new))
     }
     async fn author(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
         user(ctx, self.0.author_id).await

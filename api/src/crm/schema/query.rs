@@ -162,7 +162,7 @@ impl CrmQuery {
         Ok(page.into_connection(
             rows,
             |o| Cursor::id(o.id),
-            |o| Ok(OpportunityNode(o)),
+            |o| Ok(OpportunityNode::new(o)),
             total,
         )?)
     }
@@ -170,7 +170,7 @@ impl CrmQuery {
     #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
     async fn opportunity(&self, ctx: &Context<'_>, id: ID) -> GqlResult<OpportunityNode> {
         let id = parse_id(&id, "id")?;
-        Ok(OpportunityNode(
+        Ok(OpportunityNode::new(
             find_opportunity(ctx.conn().await?, id).await?,
         ))
     }
