@@ -41,6 +41,26 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Fill a tenant (or, with --tenants, several new ones) with deterministic sample data.
+    Seed {
+        /// The tenant to fill; with --tenants, the prefix of the tenants to create.
+        #[arg(long)]
+        tenant: String,
+        /// Provision this many tenants `<tenant>-1` .. `<tenant>-N` (if missing) and fill each.
+        #[arg(long)]
+        tenants: Option<usize>,
+        #[arg(long, default_value_t = 1000)]
+        contacts: usize,
+        #[arg(long, default_value_t = 500)]
+        opportunities: usize,
+        #[arg(long, default_value_t = 2000)]
+        activities: usize,
+        /// Pipelines beside the default one, each of 5 to 12 stages.
+        #[arg(long, default_value_t = 2)]
+        pipelines: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Print the GraphQL SDL of the tenant API (or of the admin API with --admin).
     Schema {
         #[arg(long)]
@@ -111,6 +131,54 @@ async fn main() -> anyhow::Result<()> {
                 "Redeem it on http://{}/graphql with completeAdminSetup(token, password).",
                 app.config.admin_host()
             );
+            Ok(())
+        }
+        Command::Seed {
+            tenant,
+            tenants,
+            contacts,
+            opportunities,
+            activities,
+            pipelines,
+            seed,
+        } => {
+            let app = AppContext::build(config).await?;
+            let plan = api::seed::SeedPlan {
+                contacts,
+                opportunities,
+                activities,
+                extra_pipelines: pipelines,
+                seed,
+            };
+            let slugs: Vec<String> = match tenants {
+                None => vec![tenant],
+                Some(n) => (1..=n).map(|i| format!("{tenant}-{i}")).collect(),
+            };
+            for slug in slugs {
+                if tenants.is_some() && app.registry.by_slug(&slug).await?.is_none() {
+                    admin::provision_tenant(
+                        &app,
+                        ProvisionRequest {
+                            slug: slug.clone(),
+                            name: format!("Seeded {slug}"),
+                            owner_email: format!("owner@{slug}.example"),
+                            plan: Plan::Starter,
+                        },
+                    )
+                    .await?;
+                }
+                let started = std::time::Instant::now();
+                let report = api::seed::seed_tenant(&app, &slug, &plan).await?;
+                println!(
+                    "{slug}: {} contacts, {} companies, {} opportunities, {} activities, {} pipelines in {:.2} s",
+                    report.contacts,
+                    report.companies,
+                    report.opportunities,
+                    report.activities,
+                    report.pipelines,
+                    started.elapsed().as_secs_f64()
+                );
+            }
             Ok(())
         }
         Command::Schema { .. } => Ok(()),
