@@ -9,9 +9,9 @@ pub mod crm;
 pub mod demo;
 pub mod domain;
 pub mod error;
-pub mod seed;
 pub mod graphql;
 pub mod http;
+pub mod seed;
 pub mod telemetry;
 pub mod tenancy;
 

@@ -28,17 +28,83 @@ const FIRST_NAMES: &[&str] = &[
     "Ursula", "Victor", "Wendy", "Ximena", "Yago", "Zoe", "Amir", "Beatriz", "Chen", "Dmitri",
 ];
 const LAST_NAMES: &[&str] = &[
-    "Garcia", "Silva", "Martinez", "Rossi", "Muller", "Dubois", "Smith", "Kowalski", "Tanaka",
-    "Okafor", "Novak", "Jensen", "Costa", "Fernandez", "Larsen", "Moreau", "Schmidt", "Ivanova",
-    "Haddad", "Nguyen", "Lopez", "Bianchi", "Weber", "Olsen", "Santos", "Kim", "Patel", "Cohen",
+    "Garcia",
+    "Silva",
+    "Martinez",
+    "Rossi",
+    "Muller",
+    "Dubois",
+    "Smith",
+    "Kowalski",
+    "Tanaka",
+    "Okafor",
+    "Novak",
+    "Jensen",
+    "Costa",
+    "Fernandez",
+    "Larsen",
+    "Moreau",
+    "Schmidt",
+    "Ivanova",
+    "Haddad",
+    "Nguyen",
+    "Lopez",
+    "Bianchi",
+    "Weber",
+    "Olsen",
+    "Santos",
+    "Kim",
+    "Patel",
+    "Cohen",
 ];
 const COMPANY_WORDS: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Soylent",
-    "Tyrell", "Cyberdyne", "Wonka", "Gringotts", "Oscorp", "Monarch", "Aperture", "Massive",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Monarch",
+    "Aperture",
+    "Massive",
 ];
-const COMPANY_SUFFIXES: &[&str] = &["Labs", "Group", "Partners", "Industries", "Logistics", "Foods", "Health", "Systems"];
-const INDUSTRIES: &[&str] = &["software", "retail", "logistics", "health", "finance", "manufacturing", "education"];
-const DEAL_WORDS: &[&str] = &["Renewal", "Expansion", "Pilot", "Rollout", "Upgrade", "Consulting", "Licence", "Support plan"];
+const COMPANY_SUFFIXES: &[&str] = &[
+    "Labs",
+    "Group",
+    "Partners",
+    "Industries",
+    "Logistics",
+    "Foods",
+    "Health",
+    "Systems",
+];
+const INDUSTRIES: &[&str] = &[
+    "software",
+    "retail",
+    "logistics",
+    "health",
+    "finance",
+    "manufacturing",
+    "education",
+];
+const DEAL_WORDS: &[&str] = &[
+    "Renewal",
+    "Expansion",
+    "Pilot",
+    "Rollout",
+    "Upgrade",
+    "Consulting",
+    "Licence",
+    "Support plan",
+];
 const CURRENCIES: &[&str] = &["EUR", "USD", "EUR", "EUR", "GBP"];
 const BATCH: usize = 500;
 
@@ -88,21 +154,37 @@ pub async fn seed_tenant(app: &AppContext, slug: &str, plan: &SeedPlan) -> AppRe
     Ok(report)
 }
 
-async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, tenant: Arc<Uuid>) -> AppResult<SeedReport> {
+async fn fill<C: ConnectionTrait + TransactionTrait>(
+    conn: &C,
+    plan: &SeedPlan,
+    tenant: Arc<Uuid>,
+) -> AppResult<SeedReport> {
     let mut rng = StdRng::seed_from_u64(plan.seed ^ tenant.as_u128() as u64);
     let now = Utc::now();
     let mut report = SeedReport::default();
 
     // Sales users (invited, no password: they are data, not logins).
-    let mut owners: Vec<Uuid> = user::Entity::find().all(conn).await?.into_iter().map(|u| u.id).collect();
+    let mut owners: Vec<Uuid> = user::Entity::find()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
     let users: Vec<user::ActiveModel> = (0..5)
         .map(|i| {
             let id = Uuid::now_v7();
             owners.push(id);
             user::ActiveModel {
                 id: Set(id),
-                email: Set(format!("seller{i}.{}@seed.example", Uuid::now_v7().simple())),
-                name: Set(Some(format!("{} {}", FIRST_NAMES[i % FIRST_NAMES.len()], LAST_NAMES[i % LAST_NAMES.len()]))),
+                email: Set(format!(
+                    "seller{i}.{}@seed.example",
+                    Uuid::now_v7().simple()
+                )),
+                name: Set(Some(format!(
+                    "{} {}",
+                    FIRST_NAMES[i % FIRST_NAMES.len()],
+                    LAST_NAMES[i % LAST_NAMES.len()]
+                ))),
                 password_hash: Set(None),
                 role: Set(Role::Sales.as_str().into()),
                 status: Set("invited".into()),
@@ -122,12 +204,19 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
     for i in 0..company_count {
         let id = Uuid::now_v7();
         companies.push(id);
-        let name = format!("{} {} {i}", COMPANY_WORDS.choose(&mut rng).unwrap_or(&"Acme"), COMPANY_SUFFIXES.choose(&mut rng).unwrap_or(&"Group"));
+        let name = format!(
+            "{} {} {i}",
+            COMPANY_WORDS.choose(&mut rng).unwrap_or(&"Acme"),
+            COMPANY_SUFFIXES.choose(&mut rng).unwrap_or(&"Group")
+        );
         let created = now - Duration::days(rng.random_range(30..730));
         rows.push(company::ActiveModel {
             id: Set(id),
             name_key: Set(name.to_lowercase()),
-            domain: Set(Some(format!("{}.example", name.to_lowercase().replace(' ', "-")))),
+            domain: Set(Some(format!(
+                "{}.example",
+                name.to_lowercase().replace(' ', "-")
+            ))),
             name: Set(name),
             industry: Set(INDUSTRIES.choose(&mut rng).map(|s| (*s).to_owned())),
             size: Set(None),
@@ -137,7 +226,9 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
             updated_at: Set(created),
         });
         if rows.len() == BATCH {
-            company::Entity::insert_many(std::mem::take(&mut rows)).exec(conn).await?;
+            company::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(conn)
+                .await?;
         }
     }
     if !rows.is_empty() {
@@ -146,18 +237,37 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
     report.companies = company_count;
 
     // Contacts.
-    let statuses = [ContactStatus::New, ContactStatus::Contacted, ContactStatus::Qualified, ContactStatus::Customer, ContactStatus::Lost];
-    let sources = [ContactSource::Website, ContactSource::Referral, ContactSource::Phone, ContactSource::Email, ContactSource::Whatsapp, ContactSource::Import];
+    let statuses = [
+        ContactStatus::New,
+        ContactStatus::Contacted,
+        ContactStatus::Qualified,
+        ContactStatus::Customer,
+        ContactStatus::Lost,
+    ];
+    let sources = [
+        ContactSource::Website,
+        ContactSource::Referral,
+        ContactSource::Phone,
+        ContactSource::Email,
+        ContactSource::Whatsapp,
+        ContactSource::Import,
+    ];
     let mut contacts = Vec::with_capacity(plan.contacts);
     let mut rows = Vec::with_capacity(BATCH);
     for i in 0..plan.contacts {
         let id = Uuid::now_v7();
         let first = *FIRST_NAMES.choose(&mut rng).unwrap_or(&"Ana");
         let last = *LAST_NAMES.choose(&mut rng).unwrap_or(&"Silva");
-        let email = format!("{}.{}.{i}@example.com", first.to_lowercase(), last.to_lowercase());
+        let email = format!(
+            "{}.{}.{i}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase()
+        );
         let phone = format!("+3491{:07}", rng.random_range(0..10_000_000));
         let created = now - Duration::minutes(rng.random_range(0..525_600));
-        let active = rng.random_bool(0.7).then(|| created + Duration::minutes(rng.random_range(0..(now - created).num_minutes().max(1))));
+        let active = rng.random_bool(0.7).then(|| {
+            created + Duration::minutes(rng.random_range(0..(now - created).num_minutes().max(1)))
+        });
         let company_id = rng.random_bool(0.8).then(|| companies[i % companies.len()]);
         contacts.push((id, company_id));
         rows.push(contact::ActiveModel {
@@ -170,15 +280,25 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
             phone: Set(Some(phone)),
             company_id: Set(company_id),
             owner_id: Set(owners.choose(&mut rng).copied()),
-            source: Set(sources.choose(&mut rng).map(|s| s.as_str()).unwrap_or("other").into()),
-            status: Set(statuses.choose(&mut rng).map(|s| s.as_str()).unwrap_or("new").into()),
+            source: Set(sources
+                .choose(&mut rng)
+                .map(|s| s.as_str())
+                .unwrap_or("other")
+                .into()),
+            status: Set(statuses
+                .choose(&mut rng)
+                .map(|s| s.as_str())
+                .unwrap_or("new")
+                .into()),
             custom_fields: Set(serde_json::json!({})),
             last_activity_at: Set(active),
             created_at: Set(created),
             updated_at: Set(active.unwrap_or(created)),
         });
         if rows.len() == BATCH {
-            contact::Entity::insert_many(std::mem::take(&mut rows)).exec(conn).await?;
+            contact::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(conn)
+                .await?;
         }
     }
     if !rows.is_empty() {
@@ -199,12 +319,36 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
         let count = rng.random_range(5..=12);
         let new_stages = (0..count)
             .map(|s| NewStage {
-                name: if s + 2 == count { "Won".into() } else if s + 1 == count { "Lost".into() } else { format!("Step {}", s + 1) },
-                probability: if s + 2 == count { 100 } else if s + 1 == count { 0 } else { ((s + 1) * 90 / (count - 2).max(1)) as i16 },
-                kind: if s + 2 == count { StageKind::Won } else if s + 1 == count { StageKind::Lost } else { StageKind::Open },
+                name: if s + 2 == count {
+                    "Won".into()
+                } else if s + 1 == count {
+                    "Lost".into()
+                } else {
+                    format!("Step {}", s + 1)
+                },
+                probability: if s + 2 == count {
+                    100
+                } else if s + 1 == count {
+                    0
+                } else {
+                    ((s + 1) * 90 / (count - 2).max(1)) as i16
+                },
+                kind: if s + 2 == count {
+                    StageKind::Won
+                } else if s + 1 == count {
+                    StageKind::Lost
+                } else {
+                    StageKind::Open
+                },
             })
             .collect();
-        let pipeline = pipelines::create(conn, &seeding_actor, format!("Pipeline {}", p + 2), new_stages).await?;
+        let pipeline = pipelines::create(
+            conn,
+            &seeding_actor,
+            format!("Pipeline {}", p + 2),
+            new_stages,
+        )
+        .await?;
         stages.extend(pipelines::stages_of(conn, pipeline.id).await?);
     }
     report.pipelines = 1 + plan.extra_pipelines;
@@ -215,16 +359,25 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
     let mut rows = Vec::with_capacity(BATCH);
     let mut changes = Vec::with_capacity(BATCH);
     for i in 0..plan.opportunities {
-        let stage = stages.choose(&mut rng).cloned().ok_or(AppError::NotFound("stage"))?;
+        let stage = stages
+            .choose(&mut rng)
+            .cloned()
+            .ok_or(AppError::NotFound("stage"))?;
         let position = next_position.entry(stage.id).or_insert(0);
         let id = Uuid::now_v7();
         opportunities.push(id);
-        let (contact_id, company_id) = contacts.choose(&mut rng).copied().unwrap_or((Uuid::nil(), None));
+        let (contact_id, company_id) = contacts
+            .choose(&mut rng)
+            .copied()
+            .unwrap_or((Uuid::nil(), None));
         let created = now - Duration::minutes(rng.random_range(0..525_600));
         let kind = StageKind::from_stored(&stage.kind)?;
         rows.push(opportunity::ActiveModel {
             id: Set(id),
-            title: Set(format!("{} #{i}", DEAL_WORDS.choose(&mut rng).unwrap_or(&"Deal"))),
+            title: Set(format!(
+                "{} #{i}",
+                DEAL_WORDS.choose(&mut rng).unwrap_or(&"Deal")
+            )),
             contact_id: Set((!contacts.is_empty()).then_some(contact_id)),
             company_id: Set(company_id),
             owner_id: Set(owners.choose(&mut rng).copied()),
@@ -232,12 +385,15 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
             stage_id: Set(stage.id),
             value_amount: Set(rng.random_range(50_000..5_000_000)),
             currency: Set((*CURRENCIES.choose(&mut rng).unwrap_or(&"EUR")).into()),
-            expected_close_date: Set(Some((created + Duration::days(rng.random_range(10..120))).date_naive())),
+            expected_close_date: Set(Some(
+                (created + Duration::days(rng.random_range(10..120))).date_naive(),
+            )),
             status: Set(kind.as_str().into()),
             lost_reason: Set((kind == StageKind::Lost).then(|| "Price".to_owned())),
             stage_entered_at: Set(created),
             position: Set(*position),
-            closed_at: Set((kind != StageKind::Open).then_some(created + Duration::days(rng.random_range(1..60)))),
+            closed_at: Set((kind != StageKind::Open)
+                .then_some(created + Duration::days(rng.random_range(1..60)))),
             created_at: Set(created),
             updated_at: Set(created),
         });
@@ -251,39 +407,59 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(conn: &C, plan: &SeedPlan, 
             changed_at: Set(created),
         });
         if rows.len() == BATCH {
-            opportunity::Entity::insert_many(std::mem::take(&mut rows)).exec(conn).await?;
-            stage_change::Entity::insert_many(std::mem::take(&mut changes)).exec(conn).await?;
+            opportunity::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(conn)
+                .await?;
+            stage_change::Entity::insert_many(std::mem::take(&mut changes))
+                .exec(conn)
+                .await?;
         }
     }
     if !rows.is_empty() {
         opportunity::Entity::insert_many(rows).exec(conn).await?;
-        stage_change::Entity::insert_many(changes).exec(conn).await?;
+        stage_change::Entity::insert_many(changes)
+            .exec(conn)
+            .await?;
     }
     report.opportunities = plan.opportunities;
 
     // Activities over the last year, on opportunities and contacts.
-    let kinds = [ActivityKind::Call, ActivityKind::Email, ActivityKind::Meeting, ActivityKind::Whatsapp, ActivityKind::Note, ActivityKind::Task];
+    let kinds = [
+        ActivityKind::Call,
+        ActivityKind::Email,
+        ActivityKind::Meeting,
+        ActivityKind::Whatsapp,
+        ActivityKind::Note,
+        ActivityKind::Task,
+    ];
     let mut rows = Vec::with_capacity(BATCH);
     for i in 0..plan.activities {
         let kind = *kinds.choose(&mut rng).unwrap_or(&ActivityKind::Note);
         let created = now - Duration::minutes(rng.random_range(0..525_600));
         let on_opportunity = !opportunities.is_empty() && rng.random_bool(0.6);
-        let due = (kind == ActivityKind::Task).then(|| created + Duration::days(rng.random_range(-5..20)));
+        let due = (kind == ActivityKind::Task)
+            .then(|| created + Duration::days(rng.random_range(-5..20)));
         rows.push(activity::ActiveModel {
             id: Set(Uuid::now_v7()),
             kind: Set(kind.as_str().into()),
             subject: Set(format!("{} {i}", kind.as_str())),
             body: Set(None),
             due_at: Set(due),
-            completed_at: Set((kind != ActivityKind::Task || rng.random_bool(0.5)).then_some(created)),
-            contact_id: Set((!on_opportunity && !contacts.is_empty()).then(|| contacts[i % contacts.len()].0)),
+            completed_at: Set(
+                (kind != ActivityKind::Task || rng.random_bool(0.5)).then_some(created)
+            ),
+            contact_id: Set(
+                (!on_opportunity && !contacts.is_empty()).then(|| contacts[i % contacts.len()].0)
+            ),
             opportunity_id: Set(on_opportunity.then(|| opportunities[i % opportunities.len()])),
             author_id: Set(owners.choose(&mut rng).copied()),
             created_at: Set(created),
             updated_at: Set(created),
         });
         if rows.len() == BATCH {
-            activity::Entity::insert_many(std::mem::take(&mut rows)).exec(conn).await?;
+            activity::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(conn)
+                .await?;
         }
     }
     if !rows.is_empty() {

@@ -985,7 +985,7 @@ async fn opportunity_updates_are_audited_and_reverted() {
         .iter()
         .map(|c| c["field"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(fields, vec!["title", "value_amount"]);
+    assert_eq!(fields, vec!["title", "valueAmount"]);
     assert_eq!(update["changes"][0]["before"], "Audit me");
     assert!(update["actor"]["id"].is_string());
 

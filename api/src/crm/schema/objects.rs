@@ -538,7 +538,25 @@ impl ActivityNode {
     }
 }
 
-/// One field's value before and after a change.
+/// `value_amount` -> `valueAmount`: audit fields are named as the API names things.
+fn camel_case(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One field's value before and after a change. Values are as stored: amounts in minor
+/// units (`valueAmount`), enumerations in lowercase, ids and timestamps as strings.
 #[derive(SimpleObject)]
 pub struct FieldChange {
     pub field: String,
@@ -581,7 +599,7 @@ impl TryFrom<audit_entry::Model> for AuditEntryNode {
                 fields
                     .iter()
                     .map(|(field, change)| FieldChange {
-                        field: field.clone(),
+                        field: camel_case(field),
                         before: Json(change["before"].clone()),
                         after: Json(change["after"].clone()),
                     })
