@@ -110,6 +110,9 @@ const SEARCH_TERMS: &[&str] = &[
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if std::env::var("NEXO_LOG").is_ok() {
+        api::telemetry::init(api::config::LogFormat::Pretty);
+    }
     let data_dir = tempfile::tempdir()?;
     let database = match &args.database_url {
         Some(url) => Some(BenchDatabase::create(url).await?),

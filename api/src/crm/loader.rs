@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::service::{activities, opportunities, pipelines};
 use crate::{
     error::{AppError, AppResult},
+    graphql::batching::RequestSpawner,
     tenancy::TenantTx,
 };
 
@@ -226,11 +227,17 @@ where
     Ok(loaded)
 }
 
-/// Gives a request its loaders, bound to its transaction.
-pub fn attach(request: Request, tx: &Arc<TenantTx>) -> Request {
+/// Gives a request its loaders, bound to its transaction, their batches run by the
+/// request's own task (see [`crate::graphql::batching`]): a batch starts as soon as the
+/// resolvers of a pass have all asked, with no timer window.
+pub fn attach(request: Request, tx: &Arc<TenantTx>, spawner: &RequestSpawner) -> Request {
     macro_rules! loaders {
         ($request:expr, $($loader:ident),+) => {
-            $request$(.data(DataLoader::new($loader { tx: Arc::downgrade(tx) }, tokio::spawn)))+
+            $request$(.data({
+                let spawner = spawner.clone();
+                DataLoader::new($loader { tx: Arc::downgrade(tx) }, move |f| spawner.spawn(f))
+                    .delay(std::time::Duration::ZERO)
+            }))+
         };
     }
     loaders!(

@@ -2,6 +2,7 @@
 //! objects, and holds what every resolver shares: request context accessors, pagination,
 //! the savepoint-per-mutation extension and the pre-execution checks of a request.
 
+pub mod batching;
 pub mod pagination;
 mod request;
 

@@ -21,7 +21,11 @@ use crate::{
     AppContext, ClientInfo,
     auth::{AdminPrincipal, Principal},
     error::AppError,
-    graphql::{analyze_operation, finalize_response},
+    graphql::{
+        analyze_operation,
+        batching::{self, RequestSpawner},
+        finalize_response,
+    },
     tenancy::{HostTarget, Tenant, TenantTx, TxMode},
 };
 
@@ -224,14 +228,16 @@ async fn run_tenant(
         mode,
         info.mutation_fields > 1,
     ));
-    request = crate::crm::loader::attach(request.data(tx.clone()).data(client), &tx);
+    let spawner = RequestSpawner::default();
+    request = crate::crm::loader::attach(request.data(tx.clone()).data(client), &tx, &spawner);
     request = match principal {
         Some(principal) => request.data(principal),
         None if app.config.is_production() => request.disable_introspection(),
         None => request,
     };
     let timeout = app.config.limits.request_timeout;
-    let executed = tokio::time::timeout(timeout, state.tenant_schema.execute(request)).await;
+    let execution = batching::drive(state.tenant_schema.execute(request), spawner);
+    let executed = tokio::time::timeout(timeout, execution).await;
     let Ok(mut response) = executed else {
         // The execution future is gone, and with it every other reference: dropping ours
         // rolls the transaction back.
