@@ -151,6 +151,16 @@ pub async fn seed_tenant(app: &AppContext, slug: &str, plan: &SeedPlan) -> AppRe
     let tx = app.store.begin_tenant(&slug, TxMode::Write).await?;
     let report = fill(&tx, plan, Arc::new(tenant.id)).await?;
     tx.commit().await?;
+    // Fresh planner statistics: without them PostgreSQL misjudges how many contacts a
+    // search matches and, for a common term, reads every match instead of the first 50.
+    let tx = app.store.begin_tenant(&slug, TxMode::Write).await?;
+    let analyze = if app.store.is_postgres() {
+        "ANALYZE companies, contacts, contact_tags, opportunities, stage_changes, activities"
+    } else {
+        "ANALYZE"
+    };
+    tx.execute_unprepared(analyze).await?;
+    tx.commit().await?;
     Ok(report)
 }
 

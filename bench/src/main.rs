@@ -158,6 +158,14 @@ async fn main() -> anyhow::Result<()> {
     if let Some(database) = database {
         database.drop().await?;
     }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.errors > 0)
+        .map(|r| r.workload.as_str())
+        .collect();
+    if !failed.is_empty() {
+        bail!("workloads with errors: {}", failed.join(", "));
+    }
     Ok(())
 }
 
