@@ -9,6 +9,7 @@ pub mod crm;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod seed;

@@ -4,5 +4,6 @@
 mod auth;
 mod crm_contacts;
 mod crm_pipeline;
+mod events;
 mod limits;
 mod tenancy;

@@ -18,7 +18,7 @@ use async_graphql::{
 use crate::error::{AppError, AppResult};
 
 /// Loads one value through the request's dataloader `L`.
-pub(crate) async fn load_one<L, K>(ctx: &Context<'_>, key: K) -> AppResult<Option<L::Value>>
+pub async fn load_one<L, K>(ctx: &Context<'_>, key: K) -> AppResult<Option<L::Value>>
 where
     L: Loader<K, Error = Arc<AppError>>,
     K: Send + Sync + Hash + Eq + Clone + 'static,

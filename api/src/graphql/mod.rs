@@ -25,12 +25,13 @@ use crate::{
     },
     crm::schema::{CrmMutation, CrmQuery},
     error::{AppError, AppResult},
+    events::schema::EventsQuery,
     tenancy::TenantTx,
 };
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct TenantQuery(AuthQuery, CrmQuery);
+pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]

@@ -111,6 +111,9 @@ impl TenantTx {
             tx.rollback().await?;
             Ok(false)
         } else {
+            if self.mode == TxMode::Write {
+                crate::events::log::number_pending(&tx).await?;
+            }
             tx.commit().await?;
             Ok(true)
         }
@@ -136,6 +139,7 @@ impl TenantTx {
     {
         let tx = store.begin_tenant(&tenant.slug, TxMode::Write).await?;
         let value = work(&tx).await?;
+        crate::events::log::number_pending(&tx).await?;
         tx.commit().await?;
         Ok(value)
     }

@@ -5,6 +5,7 @@ pub mod audit_entry;
 pub mod company;
 pub mod contact;
 pub mod contact_tag;
+pub mod event;
 pub mod opportunity;
 pub mod pipeline;
 pub mod pipeline_stage;

@@ -3,11 +3,13 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_users;
 mod m20261123_000002_create_pipelines;
 mod m20261123_000003_create_crm;
+mod m20261123_000004_create_events;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261123_000001_create_users::Migration),
         Box::new(m20261123_000002_create_pipelines::Migration),
         Box::new(m20261123_000003_create_crm::Migration),
+        Box::new(m20261123_000004_create_events::Migration),
     ]
 }

@@ -538,23 +538,6 @@ impl ActivityNode {
     }
 }
 
-/// `value_amount` -> `valueAmount`: audit fields are named as the API names things.
-fn camel_case(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// One field's value before and after a change. Values are as stored: amounts in minor
 /// units (`valueAmount`), enumerations in lowercase, ids and timestamps as strings.
 #[derive(SimpleObject)]
@@ -599,7 +582,7 @@ impl TryFrom<audit_entry::Model> for AuditEntryNode {
                 fields
                     .iter()
                     .map(|(field, change)| FieldChange {
-                        field: camel_case(field),
+                        field: crate::crm::service::audit::camel_case(field),
                         before: Json(change["before"].clone()),
                         after: Json(change["after"].clone()),
                     })

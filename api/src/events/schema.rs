@@ -1,0 +1,99 @@
+//! Reading the event log over GraphQL: partners and dashboards follow it by number.
+
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::tenant::event;
+
+use super::log;
+use crate::{
+    auth::{Role, RoleGuard, schema::UserNode},
+    crm::{loader::UserById, schema::load_one},
+    error::{AppError, GqlResult},
+    graphql::ContextExt,
+};
+
+const MAX_EVENTS: i32 = 1000;
+
+pub struct EventNode(event::Model);
+
+/// Something that happened in the tenant, numbered in commit order.
+#[Object(name = "Event")]
+impl EventNode {
+    /// Gapless and increasing in commit order: pass the last one seen as `after`.
+    async fn sequence(&self) -> i64 {
+        self.0.seq.unwrap_or_default()
+    }
+    /// `contact.created`, `opportunity.stage_changed`, `opportunity.won`, `activity.logged`, ...
+    async fn r#type(&self) -> &str {
+        &self.0.event_type
+    }
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+    async fn entity_id(&self) -> ID {
+        ID(self.0.entity_id.to_string())
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        let Some(actor) = self.0.actor_id else {
+            return Ok(None);
+        };
+        Ok(load_one::<UserById, _>(ctx, actor)
+            .await?
+            .map(UserNode::try_from)
+            .transpose()?)
+    }
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+    /// `{"entity": {...}, "changes": {"field": {"before": .., "after": ..}}}`.
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(self.0.payload.clone())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct EventPage {
+    pub nodes: Vec<EventNode>,
+    /// Pass as `after` to continue: the last event's sequence, or `after` when none came.
+    pub last_sequence: i64,
+    /// Whether more events follow now.
+    pub has_more: bool,
+}
+
+#[derive(Default)]
+pub struct EventsQuery;
+
+#[Object]
+impl EventsQuery {
+    /// The tenant's events after `after` (0: from the start), oldest first, optionally only
+    /// those of the given types.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 0)] after: i64,
+        #[graphql(default = 100)] first: i32,
+        types: Option<Vec<String>>,
+    ) -> GqlResult<EventPage> {
+        if !(1..=MAX_EVENTS).contains(&first) {
+            return Err(AppError::bad_input(
+                "first",
+                format!("first is between 1 and {MAX_EVENTS}"),
+            )
+            .into());
+        }
+        if after < 0 {
+            return Err(AppError::bad_input("after", "after is 0 or more").into());
+        }
+        let types = types.unwrap_or_default();
+        let mut rows = log::read_after(ctx.conn().await?, after, &types, first as u64 + 1).await?;
+        let has_more = rows.len() > first as usize;
+        rows.truncate(first as usize);
+        let last_sequence = rows.last().and_then(|e| e.seq).unwrap_or(after);
+        Ok(EventPage {
+            nodes: rows.into_iter().map(EventNode).collect(),
+            last_sequence,
+            has_more,
+        })
+    }
+}
