@@ -37,6 +37,8 @@ pub struct AppContextInner {
     pub resolver: tenancy::TenantResolver,
     pub keys: auth::JwtKeys,
     pub login_limiter: auth::LoginLimiter,
+    /// Wakes this instance's subscribers after commits.
+    pub events: events::bus::EventBus,
     /// Control-plane migrations this process applied when it started.
     pub control_migrations_applied: usize,
 }
@@ -75,6 +77,7 @@ impl AppContext {
         Ok(Self(Arc::new(AppContextInner {
             keys: auth::JwtKeys::from_secret(secret.as_bytes()),
             login_limiter: auth::LoginLimiter::default(),
+            events: events::bus::EventBus::default(),
             control_migrations_applied,
             config,
             store,

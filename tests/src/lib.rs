@@ -306,3 +306,124 @@ pub fn id_sql(id: &str) -> String {
         format!("X'{}'", uuid.simple())
     }
 }
+
+/// A GraphQL subscription over WebSocket, as a dashboard holds one.
+pub struct Subscription {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    legacy: bool,
+}
+
+/// How a WebSocket connection ended before it could subscribe.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Closed by the server, with its close code.
+    Closed(u16),
+    /// An error message of the legacy protocol.
+    ConnectionError(Value),
+}
+
+impl TestApp {
+    /// Opens a WebSocket to `host` with `protocol` (`graphql-transport-ws` or `graphql-ws`),
+    /// sends `connection_init` with the token, and subscribes to `query`.
+    pub async fn subscribe(
+        &self,
+        host: &str,
+        token: Option<&str>,
+        protocol: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<Subscription, Refusal> {
+        use futures::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::{
+            Message, client::IntoClientRequest, http::HeaderValue,
+        };
+        let mut request = format!("ws://127.0.0.1:{}/graphql", self.port)
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("Host", HeaderValue::from_str(host).expect("host"));
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_str(protocol).expect("protocol"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        let legacy = protocol == "graphql-ws";
+        let init = match token {
+            Some(token) => {
+                json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}})
+            }
+            None => json!({"type": "connection_init", "payload": {}}),
+        };
+        socket
+            .send(Message::Text(init.to_string().into()))
+            .await
+            .expect("init sent");
+        loop {
+            let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+                .await
+                .expect("the server answers connection_init");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).expect("JSON message");
+                    match message["type"].as_str() {
+                        Some("connection_ack") => break,
+                        Some("connection_error") => return Err(Refusal::ConnectionError(message)),
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(Refusal::Closed(
+                        frame.map(|f| u16::from(f.code)).unwrap_or(0),
+                    ));
+                }
+                Some(Ok(_)) => {}
+                _ => return Err(Refusal::Closed(0)),
+            }
+        }
+        let start = json!({
+            "id": "1",
+            "type": if legacy { "start" } else { "subscribe" },
+            "payload": {"query": query, "variables": variables},
+        });
+        socket
+            .send(Message::Text(start.to_string().into()))
+            .await
+            .expect("subscribe sent");
+        Ok(Subscription { socket, legacy })
+    }
+}
+
+impl Subscription {
+    /// The next result the subscription delivers (its `payload`); panics if none comes
+    /// within 10 s, so a broken server fails the test instead of hanging it.
+    pub async fn next(&mut self) -> Value {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let data = if self.legacy { "data" } else { "next" };
+        loop {
+            let frame =
+                tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("an event within 10 s");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).expect("JSON message");
+                    if message["type"] == data {
+                        return message["payload"].clone();
+                    }
+                    assert!(
+                        !matches!(message["type"].as_str(), Some("error" | "complete")),
+                        "subscription ended: {message}"
+                    );
+                }
+                Some(Ok(_)) => {}
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+}

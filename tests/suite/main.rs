@@ -6,4 +6,5 @@ mod crm_contacts;
 mod crm_pipeline;
 mod events;
 mod limits;
+mod subscriptions;
 mod tenancy;

@@ -3,5 +3,7 @@
 //! numbered from a one-row counter, so numbers are gapless in commit order and a reader
 //! following the numbers never skips one. It never publishes what was not committed.
 
+pub mod bus;
+pub mod follow;
 pub mod log;
 pub(crate) mod schema;

@@ -1,8 +1,13 @@
 //! Reading the event log over GraphQL: partners and dashboards follow it by number.
 
-use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, ID, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
+};
 use chrono::{DateTime, Utc};
 use entity::tenant::event;
+use futures::{Stream, StreamExt};
 
 use super::log;
 use crate::{
@@ -10,6 +15,7 @@ use crate::{
     crm::{loader::UserById, schema::load_one},
     error::{AppError, GqlResult},
     graphql::ContextExt,
+    tenancy::Tenant,
 };
 
 const MAX_EVENTS: i32 = 1000;
@@ -33,10 +39,17 @@ impl EventNode {
     async fn entity_id(&self) -> ID {
         ID(self.0.entity_id.to_string())
     }
+    async fn actor_id(&self) -> Option<ID> {
+        self.0.actor_id.map(|id| ID(id.to_string()))
+    }
+    /// Who caused it. Resolved in queries; subscriptions carry `actorId` only (null here).
     async fn actor(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
         let Some(actor) = self.0.actor_id else {
             return Ok(None);
         };
+        if ctx.data_opt::<DataLoader<UserById>>().is_none() {
+            return Ok(None);
+        }
         Ok(load_one::<UserById, _>(ctx, actor)
             .await?
             .map(UserNode::try_from)
@@ -95,5 +108,33 @@ impl EventsQuery {
             last_sequence,
             has_more,
         })
+    }
+}
+
+#[derive(Default)]
+pub struct EventsSubscription;
+
+#[Subscription]
+impl EventsSubscription {
+    /// The tenant's events as they commit. With `after`, first every event since that
+    /// sequence, then live, with no gap and no duplicate; resume after a disconnect by
+    /// passing the last sequence received.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        types: Option<Vec<String>>,
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<EventNode>> + use<>> {
+        if after.is_some_and(|a| a < 0) {
+            return Err(AppError::bad_input("after", "after is 0 or more").into());
+        }
+        let app = ctx.app()?.clone();
+        let tenant = ctx
+            .data::<Arc<Tenant>>()
+            .map_err(|_| AppError::internal("subscription without a tenant"))?
+            .clone();
+        let stream = super::follow::follow(app, tenant, types.unwrap_or_default(), after).await?;
+        Ok(stream.map(|item| item.map(EventNode).map_err(Into::into)))
     }
 }

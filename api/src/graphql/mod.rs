@@ -9,7 +9,8 @@ mod request;
 use std::sync::Arc;
 
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerResult, Value,
+    Context, EmptySubscription, MergedObject, MergedSubscription, Schema, SchemaBuilder,
+    ServerResult, Value,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 use sea_orm::DatabaseTransaction;
@@ -25,7 +26,7 @@ use crate::{
     },
     crm::schema::{CrmMutation, CrmQuery},
     error::{AppError, AppResult},
-    events::schema::EventsQuery,
+    events::schema::{EventsQuery, EventsSubscription},
     tenancy::TenantTx,
 };
 
@@ -37,7 +38,11 @@ pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery);
 #[graphql(name = "Mutation")]
 pub struct TenantMutation(AuthMutation, CrmMutation);
 
-pub type TenantSchema = Schema<TenantQuery, TenantMutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct TenantSubscription(EventsSubscription);
+
+pub type TenantSchema = Schema<TenantQuery, TenantMutation, TenantSubscription>;
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
 
 /// The tenant API. `app` is `None` only when printing the SDL.
@@ -45,7 +50,7 @@ pub fn tenant_schema(app: Option<AppContext>) -> TenantSchema {
     let builder = Schema::build(
         TenantQuery::default(),
         TenantMutation::default(),
-        EmptySubscription,
+        TenantSubscription::default(),
     );
     with_limits(builder, app)
         .extension(MutationSavepoints)

@@ -5,16 +5,22 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Request, Response, ServerError,
+    BatchRequest, BatchResponse, Data, Request, Response, ServerError,
+    http::ALL_WEBSOCKET_PROTOCOLS,
     http::{GraphiQLSource, parse_query_string},
     parser::types::OperationType,
 };
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, State},
+    extract::{
+        ConnectInfo, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, rejection::WebSocketUpgradeRejection},
+    },
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response as HttpResponse},
 };
+use futures::{SinkExt, StreamExt};
 
 use super::AppState;
 use crate::{
@@ -41,7 +47,12 @@ pub(super) async fn get(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: axum::http::Uri,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
 ) -> HttpResponse {
+    if let Ok(upgrade) = upgrade {
+        return websocket(state, headers, upgrade, protocol).await;
+    }
     let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
         if state.app.config.is_production() {
             return refuse(AppError::MethodNotAllowed(
@@ -222,12 +233,10 @@ async fn run_tenant(
         OperationType::Mutation => TxMode::Write,
         _ => TxMode::Read,
     };
-    let tx = Arc::new(TenantTx::new(
-        app.store.clone(),
-        tenant,
-        mode,
-        info.mutation_fields > 1,
-    ));
+    let tx = Arc::new(
+        TenantTx::new(app.store.clone(), tenant, mode, info.mutation_fields > 1)
+            .waking(app.events.clone()),
+    );
     let spawner = RequestSpawner::default();
     request = crate::crm::loader::attach(request.data(tx.clone()).data(client), &tx, &spawner);
     request = match principal {
@@ -275,6 +284,84 @@ async fn run_admin(
         .map_err(|_| AppError::Timeout(timeout.as_millis()))?;
     finalize_response(&mut response);
     Ok(response)
+}
+
+const FORBIDDEN: &str = "Forbidden";
+
+/// WebSocket subscriptions (`graphql-transport-ws` or the legacy `graphql-ws`): the tenant
+/// comes from the upgrade request's Host, the user from the `connection_init` payload
+/// (`{"authorization": "Bearer ..."}`); without a valid token the connection is refused
+/// with the protocol's close code.
+async fn websocket(
+    state: AppState,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+) -> HttpResponse {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let tenant = match state.app.resolver.resolve(host).await {
+        Ok(HostTarget::Tenant(tenant)) => tenant,
+        Ok(HostTarget::Admin) => {
+            return refuse(AppError::MethodNotAllowed(
+                "the admin API has no subscriptions".into(),
+            ));
+        }
+        Err(e) => return refuse(e),
+    };
+    let Ok(protocol) = protocol else {
+        return refuse_parse(
+            "name a WebSocket subprotocol: graphql-transport-ws or graphql-ws".into(),
+        );
+    };
+    tracing::Span::current().record("tenant", tenant.slug.as_str());
+    let schema = state.tenant_schema.clone();
+    let keys = state.app.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // Small buffers: an idle subscriber should cost little memory.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| {
+            let (sink, stream) = socket.split();
+            // graphql-transport-ws closes a refused connection_init with 4403 Forbidden;
+            // async-graphql closes it with 1002, so the refusal is recognised and recoded.
+            let sink = sink.with(|message: Message| async move {
+                Ok::<_, axum::Error>(match message {
+                    Message::Close(Some(frame))
+                        if frame.code == 1002 && frame.reason.starts_with(FORBIDDEN) =>
+                    {
+                        Message::Close(Some(CloseFrame {
+                            code: 4403,
+                            reason: frame.reason,
+                        }))
+                    }
+                    other => other,
+                })
+            });
+            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let forbidden =
+                        |why: &str| async_graphql::Error::new(format!("{FORBIDDEN}: {why}"));
+                    let token = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v))
+                        .ok_or_else(|| forbidden("connection_init needs an authorization"))?;
+                    let principal = keys
+                        .keys
+                        .verify_tenant(token.trim(), tenant.id)
+                        .map_err(|e| forbidden(&e.message()))?;
+                    let mut data = Data::default();
+                    data.insert(principal);
+                    data.insert(tenant);
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {

@@ -14,6 +14,7 @@ use tokio::sync::OnceCell;
 
 use super::{Store, Tenant};
 use crate::error::{AppError, AppResult};
+use crate::events::bus::EventBus;
 
 /// Whether the operation may write. SQLite takes its write lock up front for writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,7 @@ pub enum TxMode {
 
 pub struct TenantTx {
     store: Store,
+    bus: Option<EventBus>,
     tenant: Arc<Tenant>,
     mode: TxMode,
     /// Whether each top-level mutation field runs in its own savepoint (more than one in
@@ -38,6 +40,7 @@ impl TenantTx {
     pub fn new(store: Store, tenant: Arc<Tenant>, mode: TxMode, savepoints: bool) -> Self {
         Self {
             store,
+            bus: None,
             tenant,
             mode,
             savepoints,
@@ -45,6 +48,12 @@ impl TenantTx {
             keep_on_error: AtomicBool::new(false),
             tx: OnceCell::new(),
         }
+    }
+
+    /// Wakes `bus`'s subscribers when this transaction commits events.
+    pub fn waking(mut self, bus: EventBus) -> Self {
+        self.bus = Some(bus);
+        self
     }
 
     pub fn tenant(&self) -> &Tenant {
@@ -111,10 +120,14 @@ impl TenantTx {
             tx.rollback().await?;
             Ok(false)
         } else {
-            if self.mode == TxMode::Write {
-                crate::events::log::number_pending(&tx).await?;
-            }
+            let numbered = match self.mode {
+                TxMode::Write => crate::events::log::number_pending(&tx).await?,
+                TxMode::Read => None,
+            };
             tx.commit().await?;
+            if let (Some((_, head)), Some(bus)) = (numbered, &self.bus) {
+                bus.wake(self.tenant.id, head);
+            }
             Ok(true)
         }
     }
