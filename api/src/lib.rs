@@ -39,6 +39,8 @@ pub struct AppContextInner {
     pub login_limiter: auth::LoginLimiter,
     /// Wakes this instance's subscribers after commits.
     pub events: events::bus::EventBus,
+    /// This instance's per-tenant event feeds for subscribers.
+    pub feeds: events::follow::Feeds,
     /// Control-plane migrations this process applied when it started.
     pub control_migrations_applied: usize,
 }
@@ -78,6 +80,7 @@ impl AppContext {
             keys: auth::JwtKeys::from_secret(secret.as_bytes()),
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),
+            feeds: events::follow::Feeds::default(),
             control_migrations_applied,
             config,
             store,
@@ -108,7 +111,11 @@ impl Application {
     /// Builds the context and binds `config.listen` (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let listen = config.listen;
+        let database_url = config.database_url.clone();
         let context = AppContext::build(config).await?;
+        if let Some(url) = &database_url {
+            events::notify::start(&context, url);
+        }
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;

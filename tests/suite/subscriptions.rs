@@ -173,3 +173,33 @@ async fn a_subscriber_never_receives_another_tenants_events() {
     );
     assert_eq!(sequence(&first), 1);
 }
+
+/// Two servers on one PostgreSQL database: a change committed through one reaches a
+/// subscriber of the other. (On SQLite a deployment is one process, so there is no second
+/// instance to test.)
+#[tokio::test]
+async fn a_change_on_one_instance_reaches_a_subscriber_of_another() {
+    if tests::test_database_url().is_none() {
+        return;
+    }
+    let first = spawn_app().await;
+    let second = spawn_app().await;
+    let admin = first.admin_token().await;
+    let t = first.provision(&admin).await;
+    let mut sub = second
+        .subscribe(
+            &t.host,
+            Some(&t.owner_token),
+            "graphql-transport-ws",
+            FOLLOW,
+            json!({}),
+        )
+        .await
+        .expect("subscribed on the second instance");
+    create_contact(&first, &t, "Across").await;
+    let event = sub.next().await;
+    assert_eq!(
+        event["data"]["events"]["payload"]["entity"]["firstName"],
+        "Across"
+    );
+}

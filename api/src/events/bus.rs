@@ -5,11 +5,13 @@
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// A tenant's log has grown to `head`.
+/// A tenant's log has grown to `head` (0 when only the tenant is known).
 #[derive(Clone, Copy, Debug)]
 pub struct Wake {
     pub tenant_id: Uuid,
     pub head: i64,
+    /// Committed on this instance (so other instances must hear of it), or heard of.
+    pub local: bool,
 }
 
 #[derive(Clone)]
@@ -26,9 +28,23 @@ impl Default for EventBus {
 }
 
 impl EventBus {
+    /// A commit on this instance.
     pub fn wake(&self, tenant_id: Uuid, head: i64) {
         // No receiver is fine: nobody subscribes right now.
-        let _ = self.sender.send(Wake { tenant_id, head });
+        let _ = self.sender.send(Wake {
+            tenant_id,
+            head,
+            local: true,
+        });
+    }
+
+    /// A commit another instance told us of.
+    pub fn wake_remote(&self, tenant_id: Uuid, head: i64) {
+        let _ = self.sender.send(Wake {
+            tenant_id,
+            head,
+            local: false,
+        });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Wake> {

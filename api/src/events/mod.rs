@@ -6,4 +6,5 @@
 pub mod bus;
 pub mod follow;
 pub mod log;
+pub mod notify;
 pub(crate) mod schema;

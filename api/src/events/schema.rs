@@ -135,6 +135,6 @@ impl EventsSubscription {
             .map_err(|_| AppError::internal("subscription without a tenant"))?
             .clone();
         let stream = super::follow::follow(app, tenant, types.unwrap_or_default(), after).await?;
-        Ok(stream.map(|item| item.map(EventNode).map_err(Into::into)))
+        Ok(stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into)))
     }
 }
