@@ -6,7 +6,10 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, sqlx::postgres::PgListener};
+use sea_orm::sqlx::{
+    self,
+    postgres::{PgListener, PgPoolOptions},
+};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
@@ -21,11 +24,20 @@ const MAX_PAYLOAD: usize = 7000;
 /// Starts the notifier and the listener of this instance.
 pub fn start(app: &AppContext, database_url: &str) {
     let instance = Uuid::new_v4();
-    tokio::spawn(notify_others(app.clone(), instance));
+    // A connection of its own, outside the request pools and their statement count.
+    let notifier = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy(database_url);
+    match notifier {
+        Ok(pool) => {
+            tokio::spawn(notify_others(app.clone(), pool, instance));
+        }
+        Err(e) => tracing::error!(error = %e, "cannot notify other instances"),
+    }
     tokio::spawn(listen(app.clone(), database_url.to_owned(), instance));
 }
 
-async fn notify_others(app: AppContext, instance: Uuid) {
+async fn notify_others(app: AppContext, pool: sqlx::PgPool, instance: Uuid) {
     let mut wakes = app.events.subscribe();
     loop {
         let mut heads: HashMap<Uuid, i64> = HashMap::new();
@@ -53,14 +65,10 @@ async fn notify_others(app: AppContext, instance: Uuid) {
             }
         }
         for payload in payloads(instance, &heads) {
-            let sent = app
-                .store
-                .control()
-                .execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), payload.into()],
-                ))
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&pool)
                 .await;
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "could not notify other instances");
