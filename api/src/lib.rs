@@ -41,6 +41,8 @@ pub struct AppContextInner {
     pub events: events::bus::EventBus,
     /// This instance's per-tenant event feeds for subscribers.
     pub feeds: events::follow::Feeds,
+    /// Opportunities as board changes left them, shared by every board subscriber here.
+    pub board_snapshots: moka::future::Cache<(Uuid, Uuid, i64), crm::schema::BoardSnapshot>,
     /// Control-plane migrations this process applied when it started.
     pub control_migrations_applied: usize,
 }
@@ -81,6 +83,10 @@ impl AppContext {
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
+            board_snapshots: moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(30))
+                .build(),
             control_migrations_applied,
             config,
             store,

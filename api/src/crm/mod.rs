@@ -2,6 +2,6 @@
 //! sales teams ask for, and the audit trail with history and revert.
 
 pub(crate) mod loader;
-pub(crate) mod schema;
+pub mod schema;
 pub mod service;
 pub mod types;

@@ -4,9 +4,11 @@ mod inputs;
 mod mutation;
 mod objects;
 mod query;
+mod subscription;
 
 pub use mutation::CrmMutation;
 pub use query::CrmQuery;
+pub use subscription::{BoardSnapshot, CrmSubscription};
 
 use std::{hash::Hash, sync::Arc};
 

@@ -60,35 +60,32 @@ impl Drop for Subscribed {
 }
 
 impl Feeds {
-    /// The tenant's feed, started if it was not running.
+    /// The tenant's feed, started if it was not running. The subscriber is counted under
+    /// the registry lock, where a feed also decides to stop: a feed never stops with a
+    /// subscriber that has just joined.
     async fn join(&self, app: &AppContext, tenant: &Arc<Tenant>) -> AppResult<Subscribed> {
-        let existing = self
-            .feeds
-            .lock()
-            .ok()
-            .and_then(|feeds| feeds.get(&tenant.id).cloned());
-        let feed = match existing {
-            Some(feed) => feed,
-            None => {
-                let head = read(app, tenant, |conn| Box::pin(log::head(conn))).await?;
-                let mut feeds = self
-                    .feeds
-                    .lock()
-                    .map_err(|_| crate::error::AppError::internal("feed registry poisoned"))?;
-                feeds
-                    .entry(tenant.id)
-                    .or_insert_with(|| {
-                        let feed = Arc::new(Feed {
-                            sender: broadcast::channel(FEED_BUFFER).0,
-                            head: AtomicI64::new(head),
-                            subscribers: AtomicUsize::new(0),
-                        });
-                        tokio::spawn(run_feed(app.clone(), tenant.clone(), feed.clone()));
-                        feed
-                    })
-                    .clone()
+        let poisoned = || crate::error::AppError::internal("feed registry poisoned");
+        {
+            let feeds = self.feeds.lock().map_err(|_| poisoned())?;
+            if let Some(feed) = feeds.get(&tenant.id) {
+                feed.subscribers.fetch_add(1, Ordering::SeqCst);
+                return Ok(Subscribed { feed: feed.clone() });
             }
-        };
+        }
+        let head = read(app, tenant, |conn| Box::pin(log::head(conn))).await?;
+        let mut feeds = self.feeds.lock().map_err(|_| poisoned())?;
+        let feed = feeds
+            .entry(tenant.id)
+            .or_insert_with(|| {
+                let feed = Arc::new(Feed {
+                    sender: broadcast::channel(FEED_BUFFER).0,
+                    head: AtomicI64::new(head),
+                    subscribers: AtomicUsize::new(0),
+                });
+                tokio::spawn(run_feed(app.clone(), tenant.clone(), feed.clone()));
+                feed
+            })
+            .clone();
         feed.subscribers.fetch_add(1, Ordering::SeqCst);
         Ok(Subscribed { feed })
     }

@@ -24,7 +24,7 @@ use crate::{
         Principal,
         schema::{AuthMutation, AuthQuery},
     },
-    crm::schema::{CrmMutation, CrmQuery},
+    crm::schema::{CrmMutation, CrmQuery, CrmSubscription},
     error::{AppError, AppResult},
     events::schema::{EventsQuery, EventsSubscription},
     tenancy::TenantTx,
@@ -40,7 +40,7 @@ pub struct TenantMutation(AuthMutation, CrmMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct TenantSubscription(EventsSubscription);
+pub struct TenantSubscription(EventsSubscription, CrmSubscription);
 
 pub type TenantSchema = Schema<TenantQuery, TenantMutation, TenantSubscription>;
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;

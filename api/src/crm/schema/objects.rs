@@ -1,5 +1,7 @@
 //! CRM output types. Each wraps a model and resolves its edges through dataloaders.
 
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::tenant::{
@@ -311,7 +313,7 @@ impl StageColumn {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(|o| OpportunityNode(o, Some(self.probability)))
+            .map(|o| OpportunityNode(o, Some(self.probability), None))
             .collect())
     }
     /// How many opportunities the column holds in all.
@@ -345,12 +347,18 @@ impl StageColumn {
     }
 }
 
-pub struct OpportunityNode(pub opportunity::Model, pub Option<i16>);
+/// An opportunity, with what is already known of it: its stage's probability on the board,
+/// and its edges when a subscription loaded them once for all its subscribers.
+pub struct OpportunityNode(
+    pub opportunity::Model,
+    pub Option<i16>,
+    pub Option<Arc<crate::crm::service::opportunities::Edges>>,
+);
 
 impl OpportunityNode {
     /// An opportunity whose stage's probability is not at hand.
     pub fn new(model: opportunity::Model) -> Self {
-        Self(model, None)
+        Self(model, None, None)
     }
 }
 
@@ -369,7 +377,13 @@ impl OpportunityNode {
     /// value x the stage's win probability.
     async fn weighted_value(&self, ctx: &Context<'_>) -> GqlResult<Money> {
         // On the board the stage is known; elsewhere it is loaded.
-        let probability = match self.1 {
+        let known = self.1.or_else(|| {
+            self.2
+                .as_ref()
+                .and_then(|e| e.stage.as_ref())
+                .map(|s| s.probability)
+        });
+        let probability = match known {
             Some(probability) => probability,
             None => load_one::<StageById, _>(ctx, self.0.stage_id)
                 .await?
@@ -407,6 +421,9 @@ impl OpportunityNode {
         self.0.updated_at
     }
     async fn contact(&self, ctx: &Context<'_>) -> GqlResult<Option<ContactNode>> {
+        if let Some(edges) = &self.2 {
+            return Ok(edges.contact.clone().map(ContactNode));
+        }
         let Some(contact_id) = self.0.contact_id else {
             return Ok(None);
         };
@@ -415,6 +432,9 @@ impl OpportunityNode {
             .map(ContactNode))
     }
     async fn company(&self, ctx: &Context<'_>) -> GqlResult<Option<CompanyNode>> {
+        if let Some(edges) = &self.2 {
+            return Ok(edges.company.clone().map(CompanyNode));
+        }
         let Some(company_id) = self.0.company_id else {
             return Ok(None);
         };
@@ -423,6 +443,9 @@ impl OpportunityNode {
             .map(CompanyNode))
     }
     async fn owner(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
+        if let Some(edges) = &self.2 {
+            return Ok(edges.owner.clone().map(UserNode::try_from).transpose()?);
+        }
         user(ctx, self.0.owner_id).await
     }
     async fn pipeline(&self, ctx: &Context<'_>) -> GqlResult<Option<PipelineNode>> {
@@ -431,6 +454,9 @@ impl OpportunityNode {
             .map(PipelineNode))
     }
     async fn stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
+        if let Some(edges) = &self.2 {
+            return Ok(edges.stage.clone().map(StageNode));
+        }
         Ok(load_one::<StageById, _>(ctx, self.0.stage_id)
             .await?
             .map(StageNode))

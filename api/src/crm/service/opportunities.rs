@@ -691,3 +691,47 @@ pub async fn stage_totals<C: ConnectionTrait>(
 pub fn weighted(amount: i64, probability: i16) -> i64 {
     ((i128::from(amount) * i128::from(probability) + 50) / 100) as i64
 }
+
+/// What a board subscriber may select of an opportunity, loaded once per change.
+#[derive(Clone, Debug, Default)]
+pub struct Edges {
+    pub contact: Option<entity::tenant::contact::Model>,
+    pub company: Option<entity::tenant::company::Model>,
+    pub owner: Option<entity::tenant::user::Model>,
+    pub stage: Option<pipeline_stage::Model>,
+}
+
+/// An opportunity with its contact, company, owner and stage; `None` once deleted.
+pub async fn with_edges<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<Option<(opportunity::Model, Edges)>> {
+    use entity::tenant::{company, contact, user};
+    let Some(model) = opportunity::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let contact = match model.contact_id {
+        Some(id) => contact::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let company = match model.company_id {
+        Some(id) => company::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let owner = match model.owner_id {
+        Some(id) => user::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    let stage = pipeline_stage::Entity::find_by_id(model.stage_id)
+        .one(conn)
+        .await?;
+    Ok(Some((
+        model,
+        Edges {
+            contact,
+            company,
+            owner,
+            stage,
+        },
+    )))
+}

@@ -1,0 +1,146 @@
+//! Live boards: each change to a pipeline's opportunities, with the opportunity as it now is.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Subscription};
+use futures::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::objects::OpportunityNode;
+use crate::{
+    AppContext,
+    auth::{Role, RoleGuard},
+    crm::service::{opportunities, pipelines},
+    error::{AppError, AppResult},
+    events::follow::follow,
+    graphql::ContextExt,
+    parse_id,
+    tenancy::{Tenant, TxMode},
+};
+
+/// An opportunity as one change left it, shared by every subscriber of this instance.
+pub type BoardSnapshot = Arc<
+    Option<(
+        entity::tenant::opportunity::Model,
+        Arc<opportunities::Edges>,
+    )>,
+>;
+
+/// One change on a board.
+pub struct BoardChange {
+    sequence: i64,
+    event_type: String,
+    opportunity_id: Uuid,
+    snapshot: BoardSnapshot,
+}
+
+#[Object]
+impl BoardChange {
+    /// The event's sequence: resume the `events` subscription after it if needed.
+    async fn sequence(&self) -> i64 {
+        self.sequence
+    }
+    /// `opportunity.created`, `.updated`, `.stage_changed`, `.moved`, `.won`, `.lost`,
+    /// `.reopened` or `.deleted`.
+    async fn r#type(&self) -> &str {
+        &self.event_type
+    }
+    async fn opportunity_id(&self) -> ID {
+        ID(self.opportunity_id.to_string())
+    }
+    /// The opportunity as it now is (its contact, company, owner and stage included);
+    /// null once deleted.
+    async fn opportunity(&self) -> Option<OpportunityNode> {
+        self.snapshot
+            .as_ref()
+            .as_ref()
+            .map(|(model, edges)| OpportunityNode(model.clone(), None, Some(edges.clone())))
+    }
+}
+
+#[derive(Default)]
+pub struct CrmSubscription;
+
+#[Subscription]
+impl CrmSubscription {
+    /// Every change to the opportunities of a pipeline, as it commits. With `after` (an
+    /// event sequence), the changes since then come first: a client that reconnects
+    /// resumes without missing one.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn pipeline_board(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: ID,
+        after: Option<i64>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BoardChange>> + use<>> {
+        let pipeline_id = parse_id(&pipeline_id, "pipelineId")?;
+        if after.is_some_and(|a| a < 0) {
+            return Err(AppError::bad_input("after", "after is 0 or more").into());
+        }
+        let app = ctx.app()?.clone();
+        let tenant = ctx
+            .data::<Arc<Tenant>>()
+            .map_err(|_| AppError::internal("subscription without a tenant"))?
+            .clone();
+        {
+            let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
+            pipelines::find(&tx, pipeline_id).await?;
+            tx.commit().await.map_err(AppError::from)?;
+        }
+        let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
+        let pipeline = pipeline_id.to_string();
+        Ok(events
+            .filter(move |item| {
+                let relevant = match item {
+                    Ok(event) => {
+                        event.entity_type == "opportunity"
+                            && event.payload["entity"]["pipelineId"].as_str()
+                                == Some(pipeline.as_str())
+                    }
+                    Err(_) => true,
+                };
+                futures::future::ready(relevant)
+            })
+            .then(move |item| {
+                let app = app.clone();
+                let tenant = tenant.clone();
+                async move {
+                    let event = item?;
+                    let snapshot = snapshot(
+                        &app,
+                        &tenant,
+                        event.entity_id,
+                        event.seq.unwrap_or_default(),
+                    )
+                    .await?;
+                    Ok(BoardChange {
+                        sequence: event.seq.unwrap_or_default(),
+                        event_type: event.event_type.clone(),
+                        opportunity_id: event.entity_id,
+                        snapshot,
+                    })
+                }
+            }))
+    }
+}
+
+/// The opportunity after event `seq`, loaded once on this instance however many subscribers
+/// ask at once (the cache joins concurrent loads of the same key).
+async fn snapshot(
+    app: &AppContext,
+    tenant: &Tenant,
+    opportunity: Uuid,
+    seq: i64,
+) -> AppResult<BoardSnapshot> {
+    app.board_snapshots
+        .try_get_with((tenant.id, opportunity, seq), async {
+            let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
+            let loaded = opportunities::with_edges(&tx, opportunity).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(Arc::new(
+                loaded.map(|(model, edges)| (model, Arc::new(edges))),
+            ))
+        })
+        .await
+        .map_err(|e| AppError::internal(e.message()))
+}
