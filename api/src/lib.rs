@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod crm;
+pub mod dashboard;
 pub mod demo;
 pub mod domain;
 pub mod error;
@@ -41,6 +42,8 @@ pub struct AppContextInner {
     pub events: events::bus::EventBus,
     /// This instance's per-tenant event feeds for subscribers.
     pub feeds: events::follow::Feeds,
+    /// This instance's shared live dashboards.
+    pub dashboards: dashboard::live::Dashboards,
     /// Opportunities as board changes left them, shared by every board subscriber here.
     pub board_snapshots: moka::future::Cache<(Uuid, Uuid, i64), crm::schema::BoardSnapshot>,
     /// Control-plane migrations this process applied when it started.
@@ -83,6 +86,7 @@ impl AppContext {
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
+            dashboards: dashboard::live::Dashboards::default(),
             board_snapshots: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(30))

@@ -4,6 +4,7 @@
 mod auth;
 mod crm_contacts;
 mod crm_pipeline;
+mod dashboard;
 mod events;
 mod limits;
 mod subscriptions;

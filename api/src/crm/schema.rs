@@ -7,6 +7,7 @@ mod query;
 mod subscription;
 
 pub use mutation::CrmMutation;
+pub use objects::{Money, money as objects_money};
 pub use query::CrmQuery;
 pub use subscription::{BoardSnapshot, CrmSubscription};
 

@@ -25,6 +25,7 @@ use crate::{
         schema::{AuthMutation, AuthQuery},
     },
     crm::schema::{CrmMutation, CrmQuery, CrmSubscription},
+    dashboard::schema::{DashboardQuery, DashboardSubscription},
     error::{AppError, AppResult},
     events::schema::{EventsQuery, EventsSubscription},
     tenancy::TenantTx,
@@ -32,7 +33,7 @@ use crate::{
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery);
+pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery, DashboardQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
@@ -40,7 +41,7 @@ pub struct TenantMutation(AuthMutation, CrmMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct TenantSubscription(EventsSubscription, CrmSubscription);
+pub struct TenantSubscription(EventsSubscription, CrmSubscription, DashboardSubscription);
 
 pub type TenantSchema = Schema<TenantQuery, TenantMutation, TenantSubscription>;
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;

@@ -70,7 +70,7 @@ impl From<domain::Money> for Money {
     }
 }
 
-pub(crate) fn money(minor: i64, currency: &str) -> AppResult<Money> {
+pub fn money(minor: i64, currency: &str) -> AppResult<Money> {
     Ok(domain::Money::from_stored(minor, currency)?.into())
 }
 

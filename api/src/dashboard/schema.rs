@@ -1,0 +1,121 @@
+//! The dashboard over GraphQL: a query for one snapshot, a subscription for live ones.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+
+use super::{
+    kpi::{DashboardRange, Kpis},
+    live,
+};
+use crate::{
+    auth::{Role, RoleGuard},
+    crm::{schema::objects_money, service::pipelines},
+    error::{AppError, AppResult, GqlResult},
+    graphql::ContextExt,
+    parse_id,
+    tenancy::{Tenant, TxMode},
+};
+
+/// A pipeline's key figures at one moment.
+#[derive(SimpleObject)]
+pub struct Dashboard {
+    pub computed_at: DateTime<Utc>,
+    /// Open opportunities in the pipeline.
+    pub open_count: i64,
+    /// Their value, per currency.
+    pub open_value: Vec<crate::crm::schema::Money>,
+    /// Their value x their stages' probabilities, per currency.
+    pub weighted_value: Vec<crate::crm::schema::Money>,
+    /// Won in the range.
+    pub won_count: i64,
+    pub won_value: Vec<crate::crm::schema::Money>,
+    /// won / (won + lost) in the range; null when none closed.
+    pub win_rate: Option<f64>,
+    /// Activities logged today (UTC), all pipelines.
+    pub activities_today: i64,
+    /// Open tasks past their due time.
+    pub overdue_tasks: i64,
+    /// Contacted or qualified contacts quiet for 7 days.
+    pub cold_leads: i64,
+}
+
+impl TryFrom<&Kpis> for Dashboard {
+    type Error = AppError;
+
+    fn try_from(k: &Kpis) -> AppResult<Self> {
+        let money = |amounts: &Vec<(String, i64)>| -> AppResult<Vec<crate::crm::schema::Money>> {
+            amounts.iter().map(|(c, a)| objects_money(*a, c)).collect()
+        };
+        Ok(Self {
+            computed_at: k.computed_at,
+            open_count: k.open_count,
+            open_value: money(&k.open_value)?,
+            weighted_value: money(&k.weighted_value)?,
+            won_count: k.won_count,
+            won_value: money(&k.won_value)?,
+            win_rate: k.win_rate,
+            activities_today: k.activities_today,
+            overdue_tasks: k.overdue_tasks,
+            cold_leads: k.cold_leads,
+        })
+    }
+}
+
+fn tenant_of<'a>(ctx: &Context<'a>) -> AppResult<Arc<Tenant>> {
+    if let Ok(tenant) = ctx.data::<Arc<Tenant>>() {
+        return Ok(tenant.clone());
+    }
+    let tx = ctx.tenant_tx()?;
+    Ok(Arc::new(tx.tenant().clone()))
+}
+
+async fn check_pipeline(ctx: &Context<'_>, tenant: &Tenant, pipeline: uuid::Uuid) -> AppResult<()> {
+    let app = ctx.app()?;
+    let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
+    pipelines::find(&tx, pipeline).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct DashboardQuery;
+
+#[Object]
+impl DashboardQuery {
+    /// A pipeline's key figures now.
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: ID,
+        #[graphql(default_with = "DashboardRange::Last30Days")] range: DashboardRange,
+    ) -> GqlResult<Dashboard> {
+        let pipeline = parse_id(&pipeline_id, "pipelineId")?;
+        let kpis = crate::dashboard::kpi::compute(ctx.conn().await?, pipeline, range).await?;
+        Ok(Dashboard::try_from(&kpis)?)
+    }
+}
+
+#[derive(Default)]
+pub struct DashboardSubscription;
+
+#[Subscription]
+impl DashboardSubscription {
+    /// A pipeline's key figures: now, then again after changes (at most every 250 ms).
+    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    async fn dashboard(
+        &self,
+        ctx: &Context<'_>,
+        pipeline_id: ID,
+        #[graphql(default_with = "DashboardRange::Last30Days")] range: DashboardRange,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Dashboard>> + use<>> {
+        let pipeline = parse_id(&pipeline_id, "pipelineId")?;
+        let tenant = tenant_of(ctx)?;
+        check_pipeline(ctx, &tenant, pipeline).await?;
+        let stream = live::watch(ctx.app()?, &tenant, pipeline, range)?;
+        Ok(stream.map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into)))
+    }
+}
