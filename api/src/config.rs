@@ -36,6 +36,10 @@ pub struct QueryLimits {
     pub max_batch: usize,
     /// `NEXO_REQUEST_TIMEOUT_MS`, default 10 s.
     pub request_timeout: Duration,
+    /// `NEXO_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 20.
+    pub max_subscriptions_per_connection: usize,
+    /// `NEXO_MAX_SUBSCRIPTIONS_PER_TENANT`, default 5000 (on each instance).
+    pub max_subscriptions_per_tenant: usize,
 }
 
 impl Default for QueryLimits {
@@ -47,6 +51,8 @@ impl Default for QueryLimits {
             max_aliases: 100,
             max_batch: 10,
             request_timeout: Duration::from_secs(10),
+            max_subscriptions_per_connection: 20,
+            max_subscriptions_per_tenant: 5000,
         }
     }
 }
@@ -160,6 +166,14 @@ impl Config {
         limits.max_batch = parse_var("NEXO_MAX_BATCH", limits.max_batch)?;
         limits.request_timeout =
             Duration::from_millis(parse_var("NEXO_REQUEST_TIMEOUT_MS", 10_000u64)?);
+        limits.max_subscriptions_per_connection = parse_var(
+            "NEXO_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            limits.max_subscriptions_per_connection,
+        )?;
+        limits.max_subscriptions_per_tenant = parse_var(
+            "NEXO_MAX_SUBSCRIPTIONS_PER_TENANT",
+            limits.max_subscriptions_per_tenant,
+        )?;
         config.validate()?;
         Ok(config)
     }

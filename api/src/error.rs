@@ -36,6 +36,8 @@ pub enum AppError {
     PayloadTooLarge(usize),
     /// The request ran longer than the request timeout; nothing it did was kept.
     Timeout(u128),
+    /// A configured limit on open subscriptions was reached.
+    LimitExceeded(String),
     /// The HTTP method does not allow this operation (a mutation over GET).
     MethodNotAllowed(String),
     /// Anything else: a bug or an unavailable dependency. Logged, masked to the client.
@@ -61,7 +63,8 @@ impl AppError {
             | Self::Forbidden(m)
             | Self::Conflict(m)
             | Self::QueryTooComplex(m)
-            | Self::MethodNotAllowed(m) => m.clone(),
+            | Self::MethodNotAllowed(m)
+            | Self::LimitExceeded(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadUserInput { message, .. } => message.clone(),
             Self::RateLimited { retry_after_secs } => {
@@ -89,6 +92,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::Timeout(_) => "TIMEOUT",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Self::LimitExceeded(_) => "LIMIT_EXCEEDED",
             Self::Internal(_) => "INTERNAL",
         }
     }

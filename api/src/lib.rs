@@ -44,6 +44,8 @@ pub struct AppContextInner {
     pub feeds: events::follow::Feeds,
     /// This instance's shared live dashboards.
     pub dashboards: dashboard::live::Dashboards,
+    /// Open subscriptions per tenant here, and users whose subscriptions must end.
+    pub subscriptions: events::slots::Subscriptions,
     /// Opportunities as board changes left them, shared by every board subscriber here.
     pub board_snapshots: moka::future::Cache<(Uuid, Uuid, i64), crm::schema::BoardSnapshot>,
     /// Control-plane migrations this process applied when it started.
@@ -87,6 +89,7 @@ impl AppContext {
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
             dashboards: dashboard::live::Dashboards::default(),
+            subscriptions: events::slots::Subscriptions::default(),
             board_snapshots: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(30))

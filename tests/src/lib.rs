@@ -427,3 +427,27 @@ impl Subscription {
         }
     }
 }
+
+impl Subscription {
+    /// The next protocol message, whatever its type (`next`, `error`, `complete`, ...).
+    pub async fn next_message(&mut self) -> Value {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame =
+                tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("a message within 10 s");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).expect("JSON message");
+                    if message["type"] != "ping" && message["type"] != "ka" {
+                        return message;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+}

@@ -351,3 +351,106 @@ async fn board_subscribers_share_one_load_per_change() {
         "statements per change: {statements:?}"
     );
 }
+
+#[tokio::test]
+async fn a_tenant_holds_at_most_its_configured_subscriptions() {
+    let app = tests::spawn_app_with(|c| c.limits.max_subscriptions_per_tenant = 2).await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let other = app.provision(&admin).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut sub = app
+            .subscribe(
+                &t.host,
+                Some(&t.owner_token),
+                "graphql-transport-ws",
+                FOLLOW,
+                json!({"after": 0}),
+            )
+            .await
+            .expect("subscribed");
+        create_contact(&app, &t, "Proof").await;
+        sub.next().await;
+        held.push(sub);
+    }
+    let mut third = app
+        .subscribe(
+            &t.host,
+            Some(&t.owner_token),
+            "graphql-transport-ws",
+            FOLLOW,
+            json!({}),
+        )
+        .await
+        .expect("connected");
+    let refused = third.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "LIMIT_EXCEEDED",
+        "{refused}"
+    );
+    // Another tenant is not affected, and a slot frees when a subscriber leaves.
+    let mut elsewhere = app
+        .subscribe(
+            &other.host,
+            Some(&other.owner_token),
+            "graphql-transport-ws",
+            FOLLOW,
+            json!({"after": 0}),
+        )
+        .await
+        .expect("subscribed");
+    create_contact(&app, &other, "Free").await;
+    elsewhere.next().await;
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let mut sub = app
+            .subscribe(
+                &t.host,
+                Some(&t.owner_token),
+                "graphql-transport-ws",
+                FOLLOW,
+                json!({"after": 0}),
+            )
+            .await
+            .expect("connected");
+        let first = sub.next_message().await;
+        if first["payload"]["data"]["events"].is_object() {
+            again = Some(sub);
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(again.is_some(), "the freed slot is usable again");
+}
+
+#[tokio::test]
+async fn a_deactivated_users_subscriptions_end() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let (user_id, token) = app.add_user(&t, "SALES").await;
+    let mut sub = app
+        .subscribe(
+            &t.host,
+            Some(&token),
+            "graphql-transport-ws",
+            FOLLOW,
+            json!({"after": 0}),
+        )
+        .await
+        .expect("subscribed");
+    create_contact(&app, &t, "Seen").await;
+    sub.next().await;
+    app.gql(
+        &t.host,
+        Some(&t.owner_token),
+        "mutation($u: ID!) { deactivateUser(userId: $u) { status } }",
+        json!({"u": user_id}),
+    )
+    .await
+    .ok();
+    let ended = sub.next_message().await;
+    assert_eq!(ended["type"], "complete", "{ended}");
+}

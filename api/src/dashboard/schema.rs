@@ -115,7 +115,12 @@ impl DashboardSubscription {
         let pipeline = parse_id(&pipeline_id, "pipelineId")?;
         let tenant = tenant_of(ctx)?;
         check_pipeline(ctx, &tenant, pipeline).await?;
-        let stream = live::watch(ctx.app()?, &tenant, pipeline, range)?;
-        Ok(stream.map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into)))
+        let app = ctx.app()?;
+        let slot =
+            crate::events::slots::acquire(app, crate::events::schema::connection(ctx)?, tenant.id)?;
+        let principal = ctx.principal()?.clone();
+        let stream = live::watch(app, &tenant, pipeline, range)?
+            .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into));
+        Ok(crate::events::slots::guard(stream, slot, app, &principal))
     }
 }

@@ -8,3 +8,4 @@ pub mod follow;
 pub mod log;
 pub mod notify;
 pub(crate) mod schema;
+pub mod slots;

@@ -358,6 +358,7 @@ async fn websocket(
                     let mut data = Data::default();
                     data.insert(principal);
                     data.insert(tenant);
+                    data.insert(crate::events::slots::ConnectionSubscriptions::default());
                     Ok(data)
                 })
                 .serve()

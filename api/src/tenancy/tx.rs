@@ -33,6 +33,7 @@ pub struct TenantTx {
     savepoints: bool,
     failed_mutation: AtomicBool,
     keep_on_error: AtomicBool,
+    after_commit: std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
     tx: OnceCell<DatabaseTransaction>,
 }
 
@@ -46,6 +47,7 @@ impl TenantTx {
             savepoints,
             failed_mutation: AtomicBool::new(false),
             keep_on_error: AtomicBool::new(false),
+            after_commit: Default::default(),
             tx: OnceCell::new(),
         }
     }
@@ -75,6 +77,13 @@ impl TenantTx {
     /// the whole transaction at the end.
     pub(crate) fn mark_mutation_failed(&self) {
         self.failed_mutation.store(true, Ordering::Relaxed);
+    }
+
+    /// Runs `hook` once the transaction has committed (never if it rolls back).
+    pub fn after_commit(&self, hook: Box<dyn FnOnce() + Send>) {
+        if let Ok(mut hooks) = self.after_commit.lock() {
+            hooks.push(hook);
+        }
     }
 
     /// Keeps what the current mutation wrote even though it fails: a refresh token
@@ -127,6 +136,11 @@ impl TenantTx {
             tx.commit().await?;
             if let (Some((_, head)), Some(bus)) = (numbered, &self.bus) {
                 bus.wake(self.tenant.id, head);
+            }
+            if let Ok(mut hooks) = self.after_commit.lock() {
+                for hook in hooks.drain(..) {
+                    hook();
+                }
             }
             Ok(true)
         }

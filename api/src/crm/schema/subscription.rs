@@ -87,9 +87,16 @@ impl CrmSubscription {
             pipelines::find(&tx, pipeline_id).await?;
             tx.commit().await.map_err(AppError::from)?;
         }
+        let slot = crate::events::slots::acquire(
+            &app,
+            crate::events::schema::connection(ctx)?,
+            tenant.id,
+        )?;
+        let principal = ctx.principal()?.clone();
+        let guard_app = app.clone();
         let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
         let pipeline = pipeline_id.to_string();
-        Ok(events
+        let stream = events
             .filter(move |item| {
                 let relevant = match item {
                     Ok(event) => {
@@ -120,7 +127,10 @@ impl CrmSubscription {
                         snapshot,
                     })
                 }
-            }))
+            });
+        Ok(crate::events::slots::guard(
+            stream, slot, &guard_app, &principal,
+        ))
     }
 }
 
