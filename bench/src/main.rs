@@ -6,7 +6,7 @@
 //! Workloads: `board` (one pipeline, 12 stages x the first 20 opportunities with contact,
 //! company, owner and latest activity, and each stage's totals), `contact` (one contact by id
 //! with its company), `list` (`contacts(first: 50, filter: {search})`), `write`
-//! (`logActivity`).
+//! (`logActivity`), `subscribe` (board and dashboard subscribers while opportunities move).
 
 use std::{
     sync::{
@@ -24,14 +24,16 @@ use rand::{SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
+mod live;
+
 #[derive(Parser, Clone)]
 #[command(about = "Runs Nexo's benchmark workloads and prints a report")]
 struct Args {
     /// PostgreSQL server to benchmark on (a database is created and dropped); SQLite if unset.
     #[arg(long, env = "NEXO_BENCH_DATABASE_URL")]
     database_url: Option<String>,
-    /// Comma-separated workloads: board, contact, list, write.
-    #[arg(long, default_value = "board,contact,list,write")]
+    /// Comma-separated workloads: board, contact, list, write, subscribe.
+    #[arg(long, default_value = "board,contact,list,write,subscribe")]
     workloads: String,
     /// Seconds per workload.
     #[arg(long, default_value_t = 10.0)]
@@ -44,6 +46,12 @@ struct Args {
     /// Opportunities in the 12-stage board pipeline (spread evenly over its stages).
     #[arg(long, default_value_t = 2_400)]
     board_opportunities: usize,
+    /// Subscribers of each kind (board and dashboard) for the `subscribe` workload.
+    #[arg(long, default_value_t = 1000)]
+    subscribers: usize,
+    /// Opportunity moves per second during the `subscribe` workload.
+    #[arg(long, default_value_t = 20)]
+    rate: u64,
     /// Write the report as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -143,15 +151,38 @@ async fn main() -> anyhow::Result<()> {
     );
     let target = Arc::new(target);
     let mut reports = Vec::new();
+    let mut live_report = None;
     for workload in args
         .workloads
         .split(',')
         .map(str::trim)
         .filter(|w| !w.is_empty())
     {
+        if workload == "subscribe" {
+            live_report =
+                Some(live::run(&target, port, args.subscribers, args.rate, args.duration).await?);
+            continue;
+        }
         reports.push(run(&target, workload, &args).await?);
     }
     print_table(&reports);
+    if let Some(r) = &live_report {
+        println!(
+            "subscribe: {} board + {} dashboard subscribers, {} moves at {}/s: {} board deliveries, \
+             move-to-delivery p50 {:.2} ms p99 {:.2} ms; {:.1} KiB RSS per subscriber (server and \
+             client in one process); {:.1} statements/s in all, {:.1} dashboard computations/s",
+            r.board_subscribers,
+            r.dashboard_subscribers,
+            r.mutations,
+            args.rate,
+            r.deliveries,
+            r.p50_ms,
+            r.p99_ms,
+            r.rss_per_subscriber_kib,
+            r.statements_per_second,
+            r.dashboard_computations_per_second
+        );
+    }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&reports)?)?;
     }
