@@ -324,6 +324,9 @@ async fn websocket(
         // Small buffers: an idle subscriber should cost little memory.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
+        // A subscriber that does not read is dropped once this much waits for it, instead
+        // of growing the server's memory; it can resume from its last sequence.
+        .max_write_buffer_size(256 * 1024)
         .on_upgrade(move |socket| {
             let (sink, stream) = socket.split();
             // graphql-transport-ws closes a refused connection_init with 4403 Forbidden;
