@@ -88,11 +88,22 @@ pub async fn run(
     rate: u64,
     seconds: f64,
 ) -> anyhow::Result<LiveReport> {
-    let head = target
-        .post("{ events(first: 1000) { lastSequence } }", json!({}))
-        .await?["data"]["events"]["lastSequence"]
-        .as_i64()
-        .unwrap_or(0);
+    // The log's head: page through it (a page holds at most 1000 events).
+    let mut head = 0;
+    loop {
+        let page = target
+            .post(
+                "query($a: Int!) { events(after: $a, first: 1000) { lastSequence hasMore } }",
+                json!({"a": head}),
+            )
+            .await?;
+        head = page["data"]["events"]["lastSequence"]
+            .as_i64()
+            .unwrap_or(head);
+        if page["data"]["events"]["hasMore"] != json!(true) {
+            break;
+        }
+    }
     let rss_before = rss_kib();
     let sent: Sent = Default::default();
     let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
