@@ -9,6 +9,7 @@ mod subscription;
 pub use mutation::CrmMutation;
 pub use objects::{Money, money as objects_money};
 pub use query::CrmQuery;
+pub(crate) use subscription::check_pipeline;
 pub use subscription::{BoardSnapshot, CrmSubscription};
 
 use std::{hash::Hash, sync::Arc};

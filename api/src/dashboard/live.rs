@@ -19,7 +19,7 @@ use crate::{
     AppContext,
     error::{AppError, AppResult},
     events::follow::follow,
-    tenancy::{Tenant, TxMode},
+    tenancy::Tenant,
 };
 
 /// At most one computation per dashboard in this interval.
@@ -107,9 +107,12 @@ async fn compute(
     pipeline: Uuid,
     range: DashboardRange,
 ) -> AppResult<Kpis> {
-    let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
-    let kpis = kpi::compute(&tx, pipeline, range).await?;
-    tx.commit().await?;
+    let kpis = app
+        .store
+        .read(&tenant.slug, |conn| {
+            Box::pin(kpi::compute(conn, pipeline, range))
+        })
+        .await?;
     app.dashboards.computations.fetch_add(1, Ordering::Relaxed);
     Ok(kpis)
 }

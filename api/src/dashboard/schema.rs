@@ -1,7 +1,5 @@
 //! The dashboard over GraphQL: a query for one snapshot, a subscription for live ones.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
@@ -12,11 +10,10 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard},
-    crm::{schema::objects_money, service::pipelines},
+    crm::schema::objects_money,
     error::{AppError, AppResult, GqlResult},
     graphql::ContextExt,
     parse_id,
-    tenancy::{Tenant, TxMode},
 };
 
 /// A pipeline's key figures at one moment.
@@ -64,22 +61,6 @@ impl TryFrom<&Kpis> for Dashboard {
     }
 }
 
-fn tenant_of<'a>(ctx: &Context<'a>) -> AppResult<Arc<Tenant>> {
-    if let Ok(tenant) = ctx.data::<Arc<Tenant>>() {
-        return Ok(tenant.clone());
-    }
-    let tx = ctx.tenant_tx()?;
-    Ok(Arc::new(tx.tenant().clone()))
-}
-
-async fn check_pipeline(ctx: &Context<'_>, tenant: &Tenant, pipeline: uuid::Uuid) -> AppResult<()> {
-    let app = ctx.app()?;
-    let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
-    pipelines::find(&tx, pipeline).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 #[derive(Default)]
 pub struct DashboardQuery;
 
@@ -113,9 +94,9 @@ impl DashboardSubscription {
         #[graphql(default_with = "DashboardRange::Last30Days")] range: DashboardRange,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Dashboard>> + use<>> {
         let pipeline = parse_id(&pipeline_id, "pipelineId")?;
-        let tenant = tenant_of(ctx)?;
-        check_pipeline(ctx, &tenant, pipeline).await?;
+        let tenant = crate::events::schema::subscriber_tenant(ctx)?;
         let app = ctx.app()?;
+        crate::crm::schema::check_pipeline(app, &tenant, pipeline).await?;
         let slot =
             crate::events::slots::acquire(app, crate::events::schema::connection(ctx)?, tenant.id)?;
         let principal = ctx.principal()?.clone();

@@ -21,11 +21,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
 
 use super::log;
-use crate::{
-    AppContext,
-    error::AppResult,
-    tenancy::{Tenant, TxMode},
-};
+use crate::{AppContext, error::AppResult, tenancy::Tenant};
 
 /// A feed looks at its tenant's log at least this often: a lost wake-up delays an event by
 /// at most this, never loses it.
@@ -72,7 +68,10 @@ impl Feeds {
                 return Ok(Subscribed { feed: feed.clone() });
             }
         }
-        let head = read(app, tenant, |conn| Box::pin(log::head(conn))).await?;
+        let head = app
+            .store
+            .read(&tenant.slug, |conn| Box::pin(log::head(conn)))
+            .await?;
         let mut feeds = self.feeds.lock().map_err(|_| poisoned())?;
         let feed = feeds
             .entry(tenant.id)
@@ -88,11 +87,6 @@ impl Feeds {
             .clone();
         feed.subscribers.fetch_add(1, Ordering::SeqCst);
         Ok(Subscribed { feed })
-    }
-
-    /// How many tenants this instance follows now.
-    pub fn tenants(&self) -> usize {
-        self.feeds.lock().map(|f| f.len()).unwrap_or(0)
     }
 }
 
@@ -128,10 +122,12 @@ async fn run_feed(app: AppContext, tenant: Arc<Tenant>, feed: Arc<Feed>) {
         }
         loop {
             let after = feed.head.load(Ordering::SeqCst);
-            let rows = match read(&app, &tenant, move |conn| {
-                Box::pin(async move { log::read_after(conn, after, &[], PAGE).await })
-            })
-            .await
+            let rows = match app
+                .store
+                .read(&tenant.slug, move |conn| {
+                    Box::pin(async move { log::read_after(conn, after, &[], PAGE).await })
+                })
+                .await
             {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -244,10 +240,13 @@ impl Follower {
             .unwrap_or(self.cursor);
         loop {
             let from = after;
-            let rows = read(&self.app, &self.tenant, move |conn| {
-                Box::pin(async move { log::read_after(conn, from, &[], PAGE).await })
-            })
-            .await?;
+            let rows = self
+                .app
+                .store
+                .read(&self.tenant.slug, move |conn| {
+                    Box::pin(async move { log::read_after(conn, from, &[], PAGE).await })
+                })
+                .await?;
             let full = rows.len() as u64 == PAGE;
             for row in rows {
                 after = row.seq.unwrap_or(after);
@@ -258,18 +257,4 @@ impl Follower {
             }
         }
     }
-}
-
-/// Runs a read in a short transaction of its own on the tenant.
-async fn read<T>(
-    app: &AppContext,
-    tenant: &Tenant,
-    work: impl for<'t> FnOnce(
-        &'t sea_orm::DatabaseTransaction,
-    ) -> futures::future::BoxFuture<'t, AppResult<T>>,
-) -> AppResult<T> {
-    let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
-    let value = work(&tx).await?;
-    tx.commit().await?;
-    Ok(value)
 }

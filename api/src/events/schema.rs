@@ -130,10 +130,7 @@ impl EventsSubscription {
             return Err(AppError::bad_input("after", "after is 0 or more").into());
         }
         let app = ctx.app()?.clone();
-        let tenant = ctx
-            .data::<Arc<Tenant>>()
-            .map_err(|_| AppError::internal("subscription without a tenant"))?
-            .clone();
+        let tenant = subscriber_tenant(ctx)?;
         let slot = super::slots::acquire(&app, connection(ctx)?, tenant.id)?;
         let principal = ctx.principal()?.clone();
         let stream =
@@ -149,4 +146,11 @@ pub(crate) fn connection<'a>(
 ) -> crate::error::AppResult<&'a super::slots::ConnectionSubscriptions> {
     ctx.data::<super::slots::ConnectionSubscriptions>()
         .map_err(|_| AppError::internal("subscription outside a WebSocket connection"))
+}
+
+/// The tenant of the calling WebSocket connection.
+pub(crate) fn subscriber_tenant(ctx: &Context<'_>) -> crate::error::AppResult<Arc<Tenant>> {
+    ctx.data::<Arc<Tenant>>()
+        .cloned()
+        .map_err(|_| AppError::internal("subscription without a tenant"))
 }

@@ -203,6 +203,21 @@ impl Store {
         }
     }
 
+    /// Runs `work` in a short read transaction of its own on the tenant (subscriptions and
+    /// background readers, which have no request transaction).
+    pub async fn read<T>(
+        &self,
+        slug: &Slug,
+        work: impl for<'t> FnOnce(
+            &'t DatabaseTransaction,
+        ) -> futures::future::BoxFuture<'t, AppResult<T>>,
+    ) -> AppResult<T> {
+        let tx = self.begin_tenant(slug, TxMode::Read).await?;
+        let value = work(&tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
     /// Creates a new tenant's schema or file and runs the tenant migrations in a transaction
     /// the caller seeds and commits. Anything left by an earlier failed attempt at the same
     /// slug (which the registry no longer holds) is removed first.

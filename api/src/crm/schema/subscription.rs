@@ -15,7 +15,7 @@ use crate::{
     events::follow::follow,
     graphql::ContextExt,
     parse_id,
-    tenancy::{Tenant, TxMode},
+    tenancy::Tenant,
 };
 
 /// An opportunity as one change left it, shared by every subscriber of this instance.
@@ -78,15 +78,8 @@ impl CrmSubscription {
             return Err(AppError::bad_input("after", "after is 0 or more").into());
         }
         let app = ctx.app()?.clone();
-        let tenant = ctx
-            .data::<Arc<Tenant>>()
-            .map_err(|_| AppError::internal("subscription without a tenant"))?
-            .clone();
-        {
-            let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
-            pipelines::find(&tx, pipeline_id).await?;
-            tx.commit().await.map_err(AppError::from)?;
-        }
+        let tenant = crate::events::schema::subscriber_tenant(ctx)?;
+        check_pipeline(&app, &tenant, pipeline_id).await?;
         let slot = crate::events::slots::acquire(
             &app,
             crate::events::schema::connection(ctx)?,
@@ -144,13 +137,29 @@ async fn snapshot(
 ) -> AppResult<BoardSnapshot> {
     app.board_snapshots
         .try_get_with((tenant.id, opportunity, seq), async {
-            let tx = app.store.begin_tenant(&tenant.slug, TxMode::Read).await?;
-            let loaded = opportunities::with_edges(&tx, opportunity).await?;
-            tx.commit().await?;
+            let loaded = app
+                .store
+                .read(&tenant.slug, |conn| {
+                    Box::pin(opportunities::with_edges(conn, opportunity))
+                })
+                .await?;
             Ok::<_, AppError>(Arc::new(
                 loaded.map(|(model, edges)| (model, Arc::new(edges))),
             ))
         })
         .await
         .map_err(|e| AppError::internal(e.message()))
+}
+
+/// `NOT_FOUND` unless the tenant has this pipeline (subscriptions check before streaming).
+pub(crate) async fn check_pipeline(
+    app: &AppContext,
+    tenant: &Tenant,
+    pipeline: Uuid,
+) -> AppResult<()> {
+    app.store
+        .read(&tenant.slug, |conn| {
+            Box::pin(async move { pipelines::find(conn, pipeline).await.map(|_| ()) })
+        })
+        .await
 }
