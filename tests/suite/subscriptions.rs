@@ -207,6 +207,53 @@ async fn a_change_on_one_instance_reaches_a_subscriber_of_another() {
     );
 }
 
+/// A user deactivated through one instance loses the subscriptions held on another.
+#[tokio::test]
+async fn a_deactivation_on_one_instance_ends_subscriptions_on_another() {
+    if tests::test_database_url().is_none() {
+        return;
+    }
+    let first = spawn_app().await;
+    let second = spawn_app().await;
+    let admin = first.admin_token().await;
+    let t = first.provision(&admin).await;
+    let (user_id, token) = first.add_user(&t, "SALES").await;
+    let mut sub = second
+        .subscribe(
+            &t.host,
+            Some(&token),
+            "graphql-transport-ws",
+            FOLLOW,
+            json!({"after": 0}),
+        )
+        .await
+        .expect("subscribed on the second instance");
+    create_contact(&first, &t, "Seen").await;
+    assert_eq!(
+        sub.next().await["data"]["events"]["payload"]["entity"]["firstName"],
+        "Seen"
+    );
+    let deactivated = first
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "mutation($u: ID!) { deactivateUser(userId: $u) { status } }",
+            json!({"u": user_id}),
+        )
+        .await;
+    assert_eq!(deactivated.ok().str("deactivateUser.status"), "DEACTIVATED");
+    // The deactivation's own event may arrive first; then the subscription completes.
+    let mut message = sub.next_message().await;
+    if message["type"] == "next" {
+        assert_eq!(
+            message["payload"]["data"]["events"]["type"],
+            "user.deactivated"
+        );
+        message = sub.next_message().await;
+    }
+    assert_eq!(message["type"], "complete", "{message}");
+}
+
 const BOARD: &str = "subscription($p: ID!, $after: Int) { pipelineBoard(pipelineId: $p, after: $after) { sequence type opportunityId
     opportunity { title stage { name } contact { firstName } owner { email } weightedValue { amount } } } }";
 

@@ -252,12 +252,6 @@ impl AuthMutation {
         let user_id = parse_id(&user_id, "userId")?;
         let principal = ctx.principal()?;
         let user = service::deactivate(ctx.conn().await?, principal, user_id).await?;
-        // Their live subscriptions end once this is committed.
-        let app = ctx.app()?.clone();
-        let tenant_id = principal.tenant_id;
-        ctx.tenant_tx()?.after_commit(Box::new(move || {
-            app.subscriptions.revoke(tenant_id, user_id)
-        }));
         Ok(UserNode::try_from(user)?)
     }
 }

@@ -14,6 +14,7 @@ use super::{JwtKeys, OpaqueToken, Principal, Role, hash_password, hash_token, ve
 use crate::{
     domain::{Email, NewPassword},
     error::{AppError, AppResult, on_unique_violation},
+    events::{log, slots::DEACTIVATED_EVENT},
     tenancy::Tenant,
 };
 
@@ -415,6 +416,19 @@ pub async fn deactivate<C: ConnectionTrait>(
         .filter(user_token::Column::UsedAt.is_null())
         .exec(conn)
         .await?;
+    // Every instance's feed of this tenant ends the user's live subscriptions when it
+    // reads this event, so the deactivation reaches all instances, and none misses it.
+    log::append(
+        conn,
+        log::NewEvent {
+            event_type: DEACTIVATED_EVENT.to_owned(),
+            entity_type: "user",
+            entity_id: target.id,
+            actor: Some(actor.user_id),
+            payload: serde_json::json!({"email": updated.email}),
+        },
+    )
+    .await?;
     Ok(updated)
 }
 

@@ -41,6 +41,10 @@ impl Default for Subscriptions {
     }
 }
 
+/// The event a deactivation appends; a tenant's feed, on every instance, ends the user's
+/// subscriptions when it hands it out.
+pub const DEACTIVATED_EVENT: &str = "user.deactivated";
+
 impl Subscriptions {
     /// Ends every subscription of this user on this instance.
     pub fn revoke(&self, tenant: Uuid, user: Uuid) {
