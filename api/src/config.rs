@@ -94,6 +94,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `NEXO_MIGRATE_CONCURRENCY`, default 4: tenants migrated at once by `nexo migrate`.
     pub migrate_concurrency: usize,
+    /// `NEXO_METRICS_TOKEN`: bearer token `/metrics` asks for; without it `/metrics` is
+    /// open in development and absent in production.
+    pub metrics_token: Option<String>,
     pub limits: QueryLimits,
     pub provision_fault: Option<ProvisionFault>,
 }
@@ -116,6 +119,7 @@ impl Config {
             tenant_cache_ttl: Duration::from_secs(30),
             trust_proxy: false,
             migrate_concurrency: 4,
+            metrics_token: None,
             limits: QueryLimits::default(),
             provision_fault: None,
         }
@@ -147,6 +151,7 @@ impl Config {
                 .with_context(|| format!("NEXO_LISTEN {listen:?} is not an address:port"))?;
         }
         config.jwt_secret = var("NEXO_JWT_SECRET");
+        config.metrics_token = var("NEXO_METRICS_TOKEN");
         config.log_format = match var("NEXO_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,

@@ -36,8 +36,13 @@ pub async fn prepare(app: &AppContext) -> AppResult<DemoLogin> {
                     plan: Plan::Professional,
                 },
             )
-            .await?
-            .tenant
+            .await?;
+            // Something to look at: the same realistic data `nexo seed` writes.
+            crate::seed::seed_tenant(app, DEMO_SLUG, &crate::seed::SeedPlan::default()).await?;
+            app.registry
+                .by_slug(DEMO_SLUG)
+                .await?
+                .ok_or(crate::error::AppError::NotFound("tenant"))?
         }
     };
     let password: String = rand::rng()

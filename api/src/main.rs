@@ -58,6 +58,12 @@ enum Command {
         /// Pipelines beside the default one, each of 5 to 12 stages.
         #[arg(long, default_value_t = 2)]
         pipelines: usize,
+        /// Also a pipeline named "Board" of this many stages (with --board-per-stage).
+        #[arg(long, default_value_t = 0)]
+        board_stages: usize,
+        /// Opportunities in each stage of the "Board" pipeline.
+        #[arg(long, default_value_t = 20)]
+        board_per_stage: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -140,6 +146,8 @@ async fn main() -> anyhow::Result<()> {
             opportunities,
             activities,
             pipelines,
+            board_stages,
+            board_per_stage,
             seed,
         } => {
             let app = AppContext::build(config).await?;
@@ -148,6 +156,10 @@ async fn main() -> anyhow::Result<()> {
                 opportunities,
                 activities,
                 extra_pipelines: pipelines,
+                board: (board_stages > 0).then_some(api::seed::BoardLayout {
+                    stages: board_stages,
+                    per_stage: board_per_stage,
+                }),
                 seed,
             };
             let slugs: Vec<String> = match tenants {

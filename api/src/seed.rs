@@ -115,7 +115,17 @@ pub struct SeedPlan {
     pub activities: usize,
     /// Extra pipelines beside the default one, each of 5 to 12 stages.
     pub extra_pipelines: usize,
+    /// A pipeline named "Board" with exactly this layout, on top of the rest.
+    pub board: Option<BoardLayout>,
     pub seed: u64,
+}
+
+/// A pipeline of `stages` stages holding `per_stage` opportunities each, every one with a
+/// contact, a company, an owner and a logged call: the board the benchmark reads.
+#[derive(Clone, Copy, Debug)]
+pub struct BoardLayout {
+    pub stages: usize,
+    pub per_stage: usize,
 }
 
 impl Default for SeedPlan {
@@ -125,6 +135,7 @@ impl Default for SeedPlan {
             opportunities: 500,
             activities: 2_000,
             extra_pipelines: 2,
+            board: None,
             seed: 42,
         }
     }
@@ -326,32 +337,7 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         role: Role::Owner,
     };
     for p in 0..plan.extra_pipelines {
-        let count = rng.random_range(5..=12);
-        let new_stages = (0..count)
-            .map(|s| NewStage {
-                name: if s + 2 == count {
-                    "Won".into()
-                } else if s + 1 == count {
-                    "Lost".into()
-                } else {
-                    format!("Step {}", s + 1)
-                },
-                probability: if s + 2 == count {
-                    100
-                } else if s + 1 == count {
-                    0
-                } else {
-                    ((s + 1) * 90 / (count - 2).max(1)) as i16
-                },
-                kind: if s + 2 == count {
-                    StageKind::Won
-                } else if s + 1 == count {
-                    StageKind::Lost
-                } else {
-                    StageKind::Open
-                },
-            })
-            .collect();
+        let new_stages = stage_plan(rng.random_range(5..=12));
         let pipeline = pipelines::create(
             conn,
             &seeding_actor,
@@ -362,24 +348,48 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         stages.extend(pipelines::stages_of(conn, pipeline.id).await?);
     }
     report.pipelines = 1 + plan.extra_pipelines;
+    // Where each opportunity goes: random stages, then the board's stages in turn.
+    let mut placements: Vec<pipeline_stage::Model> = Vec::with_capacity(plan.opportunities);
+    for _ in 0..plan.opportunities {
+        placements.push(
+            stages
+                .choose(&mut rng)
+                .cloned()
+                .ok_or(AppError::NotFound("stage"))?,
+        );
+    }
+    if let Some(board) = plan.board {
+        let pipeline = pipelines::create(
+            conn,
+            &seeding_actor,
+            "Board".into(),
+            stage_plan(board.stages),
+        )
+        .await?;
+        let board_stages = pipelines::stages_of(conn, pipeline.id).await?;
+        for stage in &board_stages {
+            placements.extend(std::iter::repeat_n(stage.clone(), board.per_stage));
+        }
+        report.pipelines += 1;
+    }
+    let board_start = plan.opportunities;
 
     // Opportunities, with contiguous positions per stage and their first stage change.
     let mut next_position: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
-    let mut opportunities = Vec::with_capacity(plan.opportunities);
+    let mut opportunities = Vec::with_capacity(placements.len());
     let mut rows = Vec::with_capacity(BATCH);
     let mut changes = Vec::with_capacity(BATCH);
-    for i in 0..plan.opportunities {
-        let stage = stages
-            .choose(&mut rng)
-            .cloned()
-            .ok_or(AppError::NotFound("stage"))?;
+    for (i, stage) in placements.into_iter().enumerate() {
         let position = next_position.entry(stage.id).or_insert(0);
         let id = Uuid::now_v7();
         opportunities.push(id);
-        let (contact_id, company_id) = contacts
+        let (contact_id, mut company_id) = contacts
             .choose(&mut rng)
             .copied()
             .unwrap_or((Uuid::nil(), None));
+        if i >= board_start {
+            company_id = company_id.or_else(|| companies.choose(&mut rng).copied());
+        }
         let created = now - Duration::minutes(rng.random_range(0..525_600));
         let kind = StageKind::from_stored(&stage.kind)?;
         rows.push(opportunity::ActiveModel {
@@ -431,7 +441,7 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
             .exec(conn)
             .await?;
     }
-    report.opportunities = plan.opportunities;
+    report.opportunities = opportunities.len();
 
     // Activities over the last year, on opportunities and contacts.
     let kinds = [
@@ -472,9 +482,55 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
                 .await?;
         }
     }
+    // One logged call on each board opportunity.
+    for (i, opportunity) in opportunities.iter().enumerate().skip(board_start) {
+        let created = now - Duration::minutes(rng.random_range(0..43_200));
+        rows.push(activity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(ActivityKind::Call.as_str().into()),
+            subject: Set(format!("Intro call {i}")),
+            body: Set(None),
+            due_at: Set(None),
+            completed_at: Set(Some(created)),
+            contact_id: Set(None),
+            opportunity_id: Set(Some(*opportunity)),
+            author_id: Set(owners.choose(&mut rng).copied()),
+            created_at: Set(created),
+            updated_at: Set(created),
+        });
+        if rows.len() == BATCH {
+            activity::Entity::insert_many(std::mem::take(&mut rows))
+                .exec(conn)
+                .await?;
+        }
+    }
     if !rows.is_empty() {
         activity::Entity::insert_many(rows).exec(conn).await?;
     }
-    report.activities = plan.activities;
+    report.activities = plan.activities + opportunities.len() - board_start;
     Ok(report)
+}
+
+/// `count` stages: open steps of rising probability, then Won and Lost.
+fn stage_plan(count: usize) -> Vec<NewStage> {
+    (0..count)
+        .map(|s| {
+            let (name, probability, kind) = if s + 2 == count {
+                ("Won".to_owned(), 100, StageKind::Won)
+            } else if s + 1 == count {
+                ("Lost".to_owned(), 0, StageKind::Lost)
+            } else {
+                (
+                    format!("Step {}", s + 1),
+                    ((s + 1) * 90 / count.saturating_sub(2).max(1)) as i16,
+                    StageKind::Open,
+                )
+            };
+            NewStage {
+                name,
+                probability,
+                kind,
+            }
+        })
+        .collect()
 }

@@ -219,6 +219,7 @@ async fn prepare(app: &AppContext, port: u16, args: &Args) -> anyhow::Result<Tar
         opportunities: args.contacts / 10,
         activities: args.contacts / 2,
         extra_pipelines: 1,
+        board: None,
         seed: 7,
     };
     api::seed::seed_tenant(app, "bench", &plan)

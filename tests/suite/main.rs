@@ -7,5 +7,7 @@ mod crm_pipeline;
 mod dashboard;
 mod events;
 mod limits;
+mod metrics;
+mod seed;
 mod subscriptions;
 mod tenancy;

@@ -56,6 +56,15 @@ impl Drop for Subscribed {
 }
 
 impl Feeds {
+    /// Tenants followed on this instance.
+    pub fn len(&self) -> usize {
+        self.feeds.lock().map(|f| f.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The tenant's feed, started if it was not running. The subscriber is counted under
     /// the registry lock, where a feed also decides to stop: a feed never stops with a
     /// subscriber that has just joined.

@@ -46,6 +46,14 @@ impl Default for Subscriptions {
 pub const DEACTIVATED_EVENT: &str = "user.deactivated";
 
 impl Subscriptions {
+    /// Subscriptions open on this instance.
+    pub fn open(&self) -> usize {
+        self.per_tenant
+            .lock()
+            .map(|p| p.values().sum())
+            .unwrap_or_default()
+    }
+
     /// Ends every subscription of this user on this instance.
     pub fn revoke(&self, tenant: Uuid, user: Uuid) {
         let _ = self.revoked.send((tenant, user));

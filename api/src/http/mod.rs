@@ -1,7 +1,9 @@
 //! The HTTP surface: `/graphql` (tenant or admin API by Host), `/healthz`, `/readyz`,
+//! `/metrics`,
 //! with a request id and a tracing span (request id, tenant) on every request.
 
 mod graphql;
+mod metrics;
 
 use axum::{
     Router,
@@ -38,6 +40,7 @@ pub fn router(app: AppContext) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
