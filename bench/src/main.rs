@@ -1,14 +1,15 @@
-//! `nexo-bench`: Nexo's benchmark program. It starts the real server in this process (on
-//! SQLite in a temporary directory, or on a PostgreSQL database of its own that it creates
-//! and drops), fills a tenant with `nexo seed`'s data, then runs named workloads over HTTP
-//! from concurrent clients for a set time and prints a report (and JSON with `--json`).
+//! `nexo-bench`: Nexo's benchmark program. It starts the real `nexo` server in a process of
+//! its own (SQLite in a temporary directory, or a PostgreSQL database it creates and drops),
+//! fills tenants with `nexo seed`'s data, runs named workloads over HTTP and WebSocket, and
+//! prints a report (and JSON with `--json`).
 //!
-//! Workloads: `board` (one pipeline, 12 stages x the first 20 opportunities with contact,
-//! company, owner and latest activity, and each stage's totals), `contact` (one contact by id
-//! with its company), `list` (`contacts(first: 50, filter: {search})`), `write`
-//! (`logActivity`), `subscribe` (board and dashboard subscribers while opportunities move).
+//! Each request workload runs twice: closed loop from `--clients` clients to find the
+//! saturation rate, then open loop at half that rate for the latency. CPU time comes from
+//! `/proc` for the server and for PostgreSQL's processes, statements from the server's
+//! `/metrics`.
 
 use std::{
+    path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
@@ -17,87 +18,227 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use api::{AppContext, Application, Config};
+use api::{AppContext, Config};
 use clap::Parser;
-use hdrhistogram::Histogram;
-use rand::{SeedableRng, rngs::StdRng, seq::IndexedRandom};
-use sea_orm::{ConnectionTrait, Database};
+use entity::tenant::activity;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
+mod fixtures;
 mod live;
+mod load;
+mod server;
+
+use fixtures::{BenchTenant, Client, MainTenant};
+use load::{Phase, Request};
+use server::{BenchDatabase, Server, ServerSettings, Usage};
+
+const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,subscribe,idle";
 
 #[derive(Parser, Clone)]
-#[command(about = "Runs Nexo's benchmark workloads and prints a report")]
+#[command(
+    about = "Runs Nexo's benchmark workloads against a nexo server process and prints a report"
+)]
 struct Args {
     /// PostgreSQL server to benchmark on (a database is created and dropped); SQLite if unset.
     #[arg(long, env = "NEXO_BENCH_DATABASE_URL")]
     database_url: Option<String>,
-    /// Comma-separated workloads: board, contact, list, write, subscribe.
-    #[arg(long, default_value = "board,contact,list,write,subscribe")]
+    /// The `nexo` binary to run (default: the one next to this program).
+    #[arg(long)]
+    server: Option<PathBuf>,
+    /// Comma-separated workloads.
+    #[arg(long, default_value = ALL_WORKLOADS)]
     workloads: String,
-    /// Seconds per workload.
+    /// Seconds per phase (each request workload has a closed-loop and an open-loop phase).
     #[arg(long, default_value_t = 10.0)]
     duration: f64,
-    /// Concurrent clients.
+    /// Concurrent clients of the closed-loop phase.
     #[arg(long, default_value_t = 8)]
     clients: usize,
+    /// Contacts in the main tenant.
     #[arg(long, default_value_t = 100_000)]
     contacts: usize,
-    /// Opportunities in the 12-stage board pipeline (spread evenly over its stages).
-    #[arg(long, default_value_t = 2_400)]
-    board_opportunities: usize,
+    /// Opportunities in each of the board's 12 stages.
+    #[arg(long, default_value_t = 20)]
+    board_per_stage: usize,
+    /// Tenants of the `tenants` workload (each with the same board).
+    #[arg(long, default_value_t = 1000)]
+    tenants: usize,
     /// Subscribers of each kind (board and dashboard) for the `subscribe` workload.
     #[arg(long, default_value_t = 1000)]
     subscribers: usize,
     /// Opportunity moves per second during the `subscribe` workload.
     #[arg(long, default_value_t = 20)]
     rate: u64,
+    /// Idle subscriptions held by the `idle` workload, spread over `--idle-tenants`.
+    #[arg(long, default_value_t = 10_000)]
+    idle_subscriptions: usize,
+    #[arg(long, default_value_t = 100)]
+    idle_tenants: usize,
+    /// Kinds of idle subscription, taken in turn: events, board, dashboard.
+    #[arg(long, default_value = "events,board,dashboard")]
+    idle_kinds: String,
     /// Write the report as JSON to this file too.
     #[arg(long)]
-    json: Option<std::path::PathBuf>,
+    json: Option<PathBuf>,
 }
 
-#[derive(serde::Serialize)]
-struct WorkloadReport {
+/// One request workload's figures.
+#[derive(serde::Serialize, Default, Clone)]
+struct Row {
     workload: String,
-    requests: u64,
-    errors: u64,
-    seconds: f64,
-    requests_per_second: f64,
+    /// Closed loop, `--clients` clients.
+    saturation_rps: f64,
+    requests_per_server_cpu_second: f64,
+    /// Server plus PostgreSQL (the server alone on SQLite).
+    requests_per_cpu_second: f64,
+    statements_per_request: f64,
+    /// Open loop at half the saturation rate.
+    open_loop_rate: f64,
     p50_ms: f64,
     p95_ms: f64,
     p99_ms: f64,
-    statements_per_request: f64,
+    errors: u64,
+    server_rss_mib: f64,
 }
 
-struct Target {
-    client: reqwest::Client,
-    url: String,
-    host: String,
-    token: String,
-    app: AppContext,
-    pipeline_id: String,
-    contact_ids: Vec<String>,
-    opportunity_ids: Vec<String>,
+#[derive(serde::Serialize)]
+struct Report {
+    date: String,
+    machine: String,
+    backend: &'static str,
+    command: String,
+    rows: Vec<Row>,
+    notes: Vec<String>,
 }
 
-impl Target {
-    async fn post(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body: Value = self
-            .client
-            .post(&self.url)
-            .header("Host", &self.host)
-            .bearer_auth(&self.token)
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        if body.get("errors").is_some() {
-            bail!("GraphQL errors: {body}");
-        }
-        Ok(body)
+struct Bench {
+    args: Args,
+    client: Arc<Client>,
+    server: Server,
+    setup: AppContext,
+    postgres: bool,
+    rows: Vec<Row>,
+    notes: Vec<String>,
+    failures: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let binary = match &args.server {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("nexo"),
+    };
+    let data_dir = tempfile::tempdir()?;
+    let database = match &args.database_url {
+        Some(url) => Some(BenchDatabase::create(url).await?),
+        None => None,
+    };
+    let result = run(&args, &binary, data_dir.path(), database.as_ref()).await;
+    if let Some(database) = database {
+        database.drop().await?;
     }
+    result
+}
+
+async fn run(
+    args: &Args,
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+    database: Option<&BenchDatabase>,
+) -> anyhow::Result<()> {
+    let jwt_secret = format!("nexo-bench-{}", uuid::Uuid::new_v4().simple());
+    // The benchmark's own connection to the server's database, for provisioning and
+    // seeding (faster than the API for bulk data) and for checking writes afterwards.
+    let mut config = Config::development(data_dir);
+    config.database_url = database.map(|d| d.url.clone());
+    config.jwt_secret = Some(jwt_secret.clone());
+    config.db_max_connections = 4;
+    let setup = AppContext::build(config).await?;
+    let server = Server::start(ServerSettings {
+        binary,
+        data_dir,
+        database_url: database.map(|d| d.url.as_str()),
+        jwt_secret: &jwt_secret,
+        max_subscriptions_per_tenant: (args.subscribers * 2 + 100).max(5000),
+    })
+    .await?;
+    let client = Arc::new(Client::new(server.url())?);
+    let mut bench = Bench {
+        args: args.clone(),
+        client,
+        server,
+        setup,
+        postgres: database.is_some(),
+        rows: Vec::new(),
+        notes: Vec::new(),
+        failures: Vec::new(),
+    };
+    let started = Instant::now();
+    let main = Arc::new(
+        fixtures::main_tenant(
+            &bench.setup,
+            &bench.client,
+            args.contacts,
+            args.board_per_stage,
+        )
+        .await?,
+    );
+    eprintln!(
+        "backend {}; main tenant seeded with {} contacts and a 12 x {} board in {:.1} s; server log {}",
+        bench.backend(),
+        args.contacts,
+        args.board_per_stage,
+        started.elapsed().as_secs_f64(),
+        bench.server.log.display()
+    );
+    let workloads: Vec<&str> = args
+        .workloads
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let needs_tenants = workloads.iter().any(|w| *w == "tenants" || *w == "idle");
+    let many = if needs_tenants {
+        let count = if workloads.contains(&"tenants") {
+            args.tenants.max(args.idle_tenants)
+        } else {
+            args.idle_tenants
+        };
+        let started = Instant::now();
+        let tenants = fixtures::many_tenants(&bench.setup, count, args.board_per_stage).await?;
+        eprintln!(
+            "{count} more tenants provisioned and seeded in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        tenants
+    } else {
+        Vec::new()
+    };
+    for workload in workloads {
+        eprintln!("running {workload}");
+        match workload {
+            "board" | "contact" | "list" => {
+                let request = main_request(&bench.client, &main, workload);
+                bench.measure(workload, request).await?;
+            }
+            "write" => bench.write(&main).await?,
+            "tenants" => bench.tenants(&many).await?,
+            "provision" => bench.provision().await?,
+            "subscribe" => {
+                let note = live::subscribe(&bench, &main).await?;
+                bench.notes.push(note);
+            }
+            "idle" => {
+                let spread = &many[..args.idle_tenants.min(many.len())];
+                let note = live::idle(&bench, spread).await?;
+                bench.notes.push(note);
+            }
+            other => bail!("unknown workload {other:?}; known: {ALL_WORKLOADS}"),
+        }
+    }
+    bench.finish().await
 }
 
 const BOARD: &str = "query($id: ID!) { pipeline(id: $id) { id name stages { id name probability
@@ -115,318 +256,359 @@ const SEARCH_TERMS: &[&str] = &[
     "silva", "garc", "tanaka", "ana.", "@example", "+34910", "zoe", "kowal", "nguyen 1", "okafor.9",
 ];
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    if std::env::var("NEXO_LOG").is_ok() {
-        api::telemetry::init(api::config::LogFormat::Pretty);
-    }
-    let data_dir = tempfile::tempdir()?;
-    let database = match &args.database_url {
-        Some(url) => Some(BenchDatabase::create(url).await?),
-        None => None,
-    };
-    let mut config = Config::development(data_dir.path());
-    config.listen = "127.0.0.1:0".parse()?;
-    config.database_url = database.as_ref().map(|d| d.url.clone());
-    config.jwt_secret = Some("nexo-bench-signing-key-0123456789abcdef".into());
-    config.db_max_connections = 16;
-    let application = Application::build(config).await?;
-    let port = application.port();
-    let app = application.context().clone();
-    tokio::spawn(application.run_until_stopped(std::future::pending()));
-
-    let setup = Instant::now();
-    let target = prepare(&app, port, &args).await?;
-    eprintln!(
-        "backend {}; tenant seeded with {} contacts and a 12-stage board of {} opportunities in {:.1} s",
-        if database.is_some() {
-            "postgres"
-        } else {
-            "sqlite"
-        },
-        args.contacts,
-        args.board_opportunities,
-        setup.elapsed().as_secs_f64()
-    );
-    let target = Arc::new(target);
-    let mut reports = Vec::new();
-    let mut live_report = None;
-    for workload in args
-        .workloads
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-    {
-        if workload == "subscribe" {
-            live_report =
-                Some(live::run(&target, port, args.subscribers, args.rate, args.duration).await?);
-            continue;
-        }
-        reports.push(run(&target, workload, &args).await?);
-    }
-    print_table(&reports);
-    if let Some(r) = &live_report {
-        println!(
-            "subscribe: {} board + {} dashboard subscribers, {} moves at {}/s: {} board deliveries, \
-             move-to-delivery p50 {:.2} ms p99 {:.2} ms; {:.1} KiB RSS per subscriber (server and \
-             client in one process); {:.1} statements/s in all, {:.1} dashboard computations/s",
-            r.board_subscribers,
-            r.dashboard_subscribers,
-            r.mutations,
-            args.rate,
-            r.deliveries,
-            r.p50_ms,
-            r.p99_ms,
-            r.rss_per_subscriber_kib,
-            r.statements_per_second,
-            r.dashboard_computations_per_second
-        );
-    }
-    if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&reports)?)?;
-    }
-    if let Some(database) = database {
-        database.drop().await?;
-    }
-    let failed: Vec<&str> = reports
-        .iter()
-        .filter(|r| r.errors > 0)
-        .map(|r| r.workload.as_str())
-        .collect();
-    if !failed.is_empty() {
-        bail!("workloads with errors: {}", failed.join(", "));
-    }
-    Ok(())
+/// Spreads request numbers over `len` choices, the same way on every run.
+fn pick(n: u64, len: usize) -> usize {
+    (n.wrapping_mul(2_654_435_761) % len.max(1) as u64) as usize
 }
 
-/// Provisions the tenant, seeds it, signs in, and adds the 12-stage board.
-async fn prepare(app: &AppContext, port: u16, args: &Args) -> anyhow::Result<Target> {
-    use api::admin::service::{Plan, ProvisionRequest, provision_tenant};
-    let provisioned = provision_tenant(
-        app,
-        ProvisionRequest {
-            slug: "bench".into(),
-            name: "Bench".into(),
-            owner_email: "owner@bench.example".into(),
-            plan: Plan::Enterprise,
-        },
-    )
-    .await
-    .map_err(anyhow::Error::from)?;
-    let plan = api::seed::SeedPlan {
-        contacts: args.contacts,
-        opportunities: args.contacts / 10,
-        activities: args.contacts / 2,
-        extra_pipelines: 1,
-        board: None,
-        seed: 7,
-    };
-    api::seed::seed_tenant(app, "bench", &plan)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()?;
-    let url = format!("http://127.0.0.1:{port}/graphql");
-    let host = "bench.localhost".to_owned();
-    let session: Value = client
-        .post(&url)
-        .header("Host", &host)
-        .json(&json!({
-            "query": "mutation($t: String!, $p: String!) { completeSetup(token: $t, password: $p) { accessToken } }",
-            "variables": {"t": provisioned.owner_setup_token, "p": "bench password 123"}
-        }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = session["data"]["completeSetup"]["accessToken"]
-        .as_str()
-        .context("signing in")?
-        .to_owned();
-    let mut target = Target {
-        client,
-        url,
-        host,
-        token,
-        app: app.clone(),
-        pipeline_id: String::new(),
-        contact_ids: Vec::new(),
-        opportunity_ids: Vec::new(),
-    };
-    let stages: Vec<Value> = (0..12)
-        .map(|i| json!({"name": format!("Stage {i}"), "probability": i * 8}))
-        .collect();
-    let created = target
-        .post(
-            "mutation($s: [StageInput!]!) { createPipeline(name: \"Board\", stages: $s) { id stages { id } } }",
-            json!({"s": stages}),
-        )
-        .await?;
-    target.pipeline_id = created["data"]["createPipeline"]["id"]
-        .as_str()
-        .context("pipeline id")?
-        .to_owned();
-    let stage_ids: Vec<String> = created["data"]["createPipeline"]["stages"]
-        .as_array()
-        .context("stages")?
-        .iter()
-        .filter_map(|s| s["id"].as_str().map(str::to_owned))
-        .collect();
-    let contacts = target
-        .post(
-            "{ contacts(first: 100) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await?;
-    target.contact_ids = contacts["data"]["contacts"]["edges"]
-        .as_array()
-        .context("contacts")?
-        .iter()
-        .filter_map(|e| e["node"]["id"].as_str().map(str::to_owned))
-        .collect();
-    let mut pending = Vec::new();
-    for n in 0..args.board_opportunities {
-        let stage = &stage_ids[n % stage_ids.len()];
-        let contact = &target.contact_ids[n % target.contact_ids.len()];
-        pending.push(format!(
-            "o{n}: createOpportunity(input: {{title: \"Board deal {n}\", stageId: \"{stage}\", contactId: \"{contact}\", value: {{amount: \"{}.00\", currency: \"EUR\"}}}}) {{ id }}",
-            500 + n
-        ));
-        if pending.len() == 100 || n + 1 == args.board_opportunities {
-            let created = target
-                .post(&format!("mutation {{ {} }}", pending.join(" ")), json!({}))
-                .await?;
-            let ids: Vec<String> = created["data"]
-                .as_object()
-                .context("created")?
-                .values()
-                .filter_map(|o| o["id"].as_str().map(str::to_owned))
-                .collect();
-            let calls: Vec<String> = ids
-                .iter()
-                .enumerate()
-                .map(|(i, id)| format!("a{i}: logActivity(input: {{kind: CALL, subject: \"Intro\", opportunityId: \"{id}\"}}) {{ id }}"))
-                .collect();
-            target
-                .post(&format!("mutation {{ {} }}", calls.join(" ")), json!({}))
-                .await?;
-            target.opportunity_ids.extend(ids);
-            pending.clear();
-        }
-    }
-    Ok(target)
-}
-
-async fn run(target: &Arc<Target>, workload: &str, args: &Args) -> anyhow::Result<WorkloadReport> {
-    let (query, pick): (&'static str, fn(&Target, &mut StdRng) -> Value) = match workload {
-        "board" => (BOARD, |t, _| json!({"id": t.pipeline_id})),
-        "contact" => (CONTACT, |t, rng| json!({"id": t.contact_ids.choose(rng)})),
-        "list" => (LIST, |_, rng| json!({"s": SEARCH_TERMS.choose(rng)})),
-        "write" => (WRITE, |t, rng| json!({"o": t.opportunity_ids.choose(rng)})),
-        other => bail!("unknown workload {other:?}: board, contact, list or write"),
-    };
-    // Warm up: caches, prepared statements, pools.
-    for i in 0..20 {
-        let mut rng = StdRng::seed_from_u64(i);
-        target.post(query, pick(target, &mut rng)).await?;
-    }
-    let statements_before = target.app.store.statement_count();
-    let errors = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs_f64(args.duration);
-    let clients = (0..args.clients).map(|c| {
-        let target = target.clone();
-        let errors = errors.clone();
-        tokio::spawn(async move {
-            let mut rng = StdRng::seed_from_u64(c as u64 + 1);
-            let mut histogram =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds");
-            while Instant::now() < deadline {
-                let variables = pick(&target, &mut rng);
-                let sent = Instant::now();
-                if target.post(query, variables).await.is_err() {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                }
-                let _ = histogram.record(sent.elapsed().as_micros().max(1) as u64);
-            }
-            histogram
+/// A GraphQL request built from its number.
+fn graphql(
+    client: &Arc<Client>,
+    make: impl Fn(u64) -> (Arc<BenchTenant>, &'static str, Value) + Send + Sync + 'static,
+) -> Request {
+    let client = client.clone();
+    Arc::new(move |n| {
+        let client = client.clone();
+        let (tenant, query, variables) = make(n);
+        Box::pin(async move {
+            client
+                .post(&tenant.host, Some(&tenant.token), query, variables)
+                .await
+                .map(|_| ())
         })
-    });
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    for result in futures::future::join_all(clients).await {
-        histogram.add(result?)?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let requests = histogram.len();
-    let statements = target.app.store.statement_count() - statements_before;
-    let ms = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
-    Ok(WorkloadReport {
-        workload: workload.to_owned(),
-        requests,
-        errors: errors.load(Ordering::Relaxed),
-        seconds,
-        requests_per_second: requests as f64 / seconds,
-        p50_ms: ms(0.50),
-        p95_ms: ms(0.95),
-        p99_ms: ms(0.99),
-        statements_per_request: statements as f64 / requests.max(1) as f64,
     })
 }
 
-fn print_table(reports: &[WorkloadReport]) {
-    println!(
-        "{:<10} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9} {:>12}",
-        "workload", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms", "stmts/req"
-    );
-    for r in reports {
-        println!(
-            "{:<10} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>12.2}",
-            r.workload,
-            r.requests,
-            r.errors,
-            r.requests_per_second,
-            r.p50_ms,
-            r.p95_ms,
-            r.p99_ms,
-            r.statements_per_request
-        );
+fn main_request(client: &Arc<Client>, main: &Arc<MainTenant>, workload: &str) -> Request {
+    let main = main.clone();
+    let tenant = Arc::new(main.tenant.clone());
+    match workload {
+        "board" => graphql(client, move |_| {
+            let id = tenant.board_id.clone();
+            (tenant.clone(), BOARD, json!({"id": id}))
+        }),
+        "contact" => graphql(client, move |n| {
+            let id = &main.contact_ids[pick(n, main.contact_ids.len())];
+            (tenant.clone(), CONTACT, json!({"id": id}))
+        }),
+        "list" => graphql(client, move |n| {
+            let term = SEARCH_TERMS[pick(n, SEARCH_TERMS.len())];
+            (tenant.clone(), LIST, json!({"s": term}))
+        }),
+        _ => graphql(client, move |n| {
+            let (id, _) = &main.board_opportunities[pick(n, main.board_opportunities.len())];
+            (tenant.clone(), WRITE, json!({"o": id}))
+        }),
     }
 }
 
-/// A PostgreSQL database of the benchmark's own.
-struct BenchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
+impl Bench {
+    fn backend(&self) -> &'static str {
+        if self.postgres { "postgres" } else { "sqlite" }
+    }
 
-impl BenchDatabase {
-    async fn create(admin_url: &str) -> anyhow::Result<Self> {
-        let name = format!("nexo_bench_{}", uuid::Uuid::new_v4().simple());
-        Database::connect(admin_url)
-            .await?
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        let (base, _) = admin_url
-            .rsplit_once('/')
-            .context("database URL with a path")?;
-        Ok(Self {
-            admin_url: admin_url.to_owned(),
-            url: format!("{base}/{name}"),
-            name,
+    fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.args.duration)
+    }
+
+    /// Warm-up, saturation (closed loop) with resource use, then open loop at half the
+    /// saturation rate. Returns the phases' answered requests too.
+    async fn measure(&mut self, name: &str, request: Request) -> anyhow::Result<(Row, u64)> {
+        for n in 0..20 {
+            request(u64::MAX - n)
+                .await
+                .with_context(|| format!("warming up {name}"))?;
+        }
+        let before = self.server.usage().await?;
+        let saturated = load::saturate(&request, self.args.clients, self.duration()).await;
+        let used = self.server.usage().await? - before;
+        let rate = saturated.per_second() / 2.0;
+        let open = load::open_loop(&request, rate, self.duration()).await;
+        let row = self.row(name, &saturated, used, rate, &open)?;
+        self.rows.push(row.clone());
+        Ok((row, 20 + saturated.ok + open.ok))
+    }
+
+    fn row(
+        &mut self,
+        name: &str,
+        saturated: &Phase,
+        used: Usage,
+        rate: f64,
+        open: &Phase,
+    ) -> anyhow::Result<Row> {
+        let requests = (saturated.ok + saturated.errors) as f64;
+        let cpu = used.server_cpu
+            + if self.postgres {
+                used.postgres_cpu
+            } else {
+                0.0
+            };
+        for (phase, error) in [
+            ("closed loop", &saturated.first_error),
+            ("open loop", &open.first_error),
+        ] {
+            if let Some(error) = error {
+                eprintln!("{name} ({phase}): first error: {error}");
+                self.failures.push(name.to_owned());
+            }
+        }
+        Ok(Row {
+            workload: name.to_owned(),
+            saturation_rps: saturated.per_second(),
+            requests_per_server_cpu_second: requests / used.server_cpu.max(1e-9),
+            requests_per_cpu_second: requests / cpu.max(1e-9),
+            statements_per_request: used.statements as f64 / requests.max(1.0),
+            open_loop_rate: rate,
+            p50_ms: open.ms(0.50),
+            p95_ms: open.ms(0.95),
+            p99_ms: open.ms(0.99),
+            errors: saturated.errors + open.errors,
+            server_rss_mib: self.server.rss_kib()? / 1024.0,
         })
     }
 
-    async fn drop(self) -> anyhow::Result<()> {
-        Database::connect(&self.admin_url)
-            .await?
-            .execute_unprepared(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await?;
+    /// `logActivity`, then a check that every acknowledged write is in the database.
+    async fn write(&mut self, main: &Arc<MainTenant>) -> anyhow::Result<()> {
+        let request = main_request(&self.client, main, "write");
+        let (_, acknowledged) = self.measure("write", request).await?;
+        let slug = api::tenancy::Slug::parse(&main.tenant.slug)
+            .map_err(|e| anyhow::anyhow!("slug: {e:?}"))?;
+        let found = self
+            .setup
+            .store
+            .read(&slug, |conn| {
+                Box::pin(async move {
+                    Ok(activity::Entity::find()
+                        .filter(activity::Column::Subject.eq("Bench call"))
+                        .count(conn)
+                        .await?)
+                })
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("counting writes: {e:?}"))?;
+        self.notes.push(format!(
+            "write: {acknowledged} logActivity calls acknowledged, {found} found in the database afterwards"
+        ));
+        if found < acknowledged {
+            self.failures.push(format!(
+                "write: {} acknowledged writes missing",
+                acknowledged - found
+            ));
+        }
         Ok(())
     }
+
+    /// The board over many tenants: first each tenant once (cold: no cached host, no open
+    /// pool), then at random (warm); compared with `board` on one tenant when both ran.
+    async fn tenants(&mut self, tenants: &[BenchTenant]) -> anyhow::Result<()> {
+        let tenants: Arc<Vec<Arc<BenchTenant>>> =
+            Arc::new(tenants.iter().cloned().map(Arc::new).collect());
+        let count = tenants.len();
+        let all = tenants.clone();
+        let request = graphql(&self.client, move |n| {
+            let tenant = all[pick(n, all.len())].clone();
+            let id = tenant.board_id.clone();
+            (tenant, BOARD, json!({"id": id}))
+        });
+        // Cold: every tenant once, in order, from the same number of clients.
+        let before = self.server.usage().await?;
+        let cold_list = tenants.clone();
+        let cold_request = graphql(&self.client, move |n| {
+            let tenant = cold_list[n as usize % cold_list.len()].clone();
+            let id = tenant.board_id.clone();
+            (tenant, BOARD, json!({"id": id}))
+        });
+        let cold = cold_pass(&cold_request, count, self.args.clients).await;
+        let used = self.server.usage().await? - before;
+        let mut row = self.row("tenants-cold", &cold, used, 0.0, &cold)?;
+        row.open_loop_rate = 0.0;
+        self.rows.push(row);
+        let (warm, _) = self.measure("tenants", request).await?;
+        if let Some(board) = self.rows.iter().find(|r| r.workload == "board") {
+            let loss = 1.0 - warm.requests_per_cpu_second / board.requests_per_cpu_second;
+            self.notes.push(format!(
+                "tenants: the board over {count} tenants does {:.0} requests per CPU-second against {:.0} on one tenant: {:.1}% {}",
+                warm.requests_per_cpu_second,
+                board.requests_per_cpu_second,
+                loss.abs() * 100.0,
+                if loss >= 0.0 { "fewer" } else { "more" }
+            ));
+        }
+        Ok(())
+    }
+
+    /// `provisionTenant` through the admin API.
+    async fn provision(&mut self) -> anyhow::Result<()> {
+        let (_, setup_token) =
+            api::admin::service::create_admin(&self.setup, "bench-admin@nexo.example")
+                .await
+                .map_err(|e| anyhow::anyhow!("creating an admin: {e:?}"))?;
+        let admin_host = "admin.localhost".to_owned();
+        let session = self
+            .client
+            .post(
+                &admin_host,
+                None,
+                "mutation($t: String!, $p: String!) { completeAdminSetup(token: $t, password: $p) { accessToken } }",
+                json!({"t": setup_token, "p": "bench admin password 123"}),
+            )
+            .await?;
+        let admin = Arc::new(BenchTenant {
+            slug: String::new(),
+            host: admin_host,
+            token: session["data"]["completeAdminSetup"]["accessToken"]
+                .as_str()
+                .context("admin sign-in")?
+                .to_owned(),
+            board_id: String::new(),
+        });
+        let next = Arc::new(AtomicU64::new(0));
+        let request = graphql(&self.client, move |_| {
+            let slug = format!("bench-p{}", next.fetch_add(1, Ordering::Relaxed));
+            (
+                admin.clone(),
+                "mutation($i: ProvisionTenantInput!) { provisionTenant(input: $i) { tenant { id } } }",
+                json!({"i": {"slug": slug, "name": format!("Provisioned {slug}"), "ownerEmail": format!("owner@{slug}.example")}}),
+            )
+        });
+        let (row, _) = self.measure("provision", request).await?;
+        self.notes.push(format!(
+            "provision: {:.0} tenants provisioned per minute at saturation ({} clients)",
+            row.saturation_rps * 60.0,
+            self.args.clients
+        ));
+        Ok(())
+    }
+
+    async fn finish(self) -> anyhow::Result<()> {
+        let machine = machine();
+        let command = std::env::args().collect::<Vec<_>>().join(" ");
+        println!("nexo-bench on {} ({machine})", self.backend());
+        println!(
+            "{:<13} {:>9} {:>10} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6} {:>8}",
+            "workload",
+            "sat req/s",
+            "req/srvCPU",
+            "req/allCPU",
+            "stmts/req",
+            "rate",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "errors",
+            "RSS MiB"
+        );
+        for r in &self.rows {
+            println!(
+                "{:<13} {:>9.1} {:>10.1} {:>10.1} {:>9.2} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>8.1}",
+                r.workload,
+                r.saturation_rps,
+                r.requests_per_server_cpu_second,
+                r.requests_per_cpu_second,
+                r.statements_per_request,
+                r.open_loop_rate,
+                r.p50_ms,
+                r.p95_ms,
+                r.p99_ms,
+                r.errors,
+                r.server_rss_mib
+            );
+        }
+        for note in &self.notes {
+            println!("{note}");
+        }
+        if let Some(path) = &self.args.json {
+            let report = Report {
+                date: today(),
+                machine,
+                backend: self.backend(),
+                command,
+                rows: self.rows.clone(),
+                notes: self.notes.clone(),
+            };
+            std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+        }
+        self.server.stop().await?;
+        if !self.failures.is_empty() {
+            bail!("failed: {}", self.failures.join("; "));
+        }
+        Ok(())
+    }
+}
+
+/// Each of `count` requests once, from `clients` clients.
+async fn cold_pass(request: &Request, count: usize, clients: usize) -> Phase {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients.min(count))
+        .map(|_| {
+            let request = request.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                let mut latency =
+                    hdrhistogram::Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)
+                        .expect("histogram bounds");
+                let mut results = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count as u64 {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    results.push(request(n).await);
+                    let _ = latency.record(sent.elapsed().as_micros().max(1) as u64);
+                }
+                (latency, results)
+            })
+        })
+        .collect();
+    let mut latency =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("bounds");
+    let (mut ok, mut errors, mut first_error) = (0, 0, None);
+    for task in tasks {
+        if let Ok((h, results)) = task.await {
+            let _ = latency.add(h);
+            for result in results {
+                match result {
+                    Ok(()) => ok += 1,
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| format!("{e:#}"));
+                    }
+                }
+            }
+        }
+    }
+    Phase {
+        ok,
+        errors,
+        first_error,
+        seconds: started.elapsed().as_secs_f64(),
+        latency,
+    }
+}
+
+fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// CPU model, cores and memory, for the report.
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let memory = procfs::Current::current()
+        .map(|m: procfs::Meminfo| m.mem_total as f64 / (1 << 30) as f64)
+        .unwrap_or_default();
+    format!("{model}, {cores} cores, {memory:.0} GiB")
 }

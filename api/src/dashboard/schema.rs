@@ -93,15 +93,23 @@ impl DashboardSubscription {
         pipeline_id: ID,
         #[graphql(default_with = "DashboardRange::Last30Days")] range: DashboardRange,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Dashboard>> + use<>> {
-        let pipeline = parse_id(&pipeline_id, "pipelineId")?;
-        let tenant = crate::events::schema::subscriber_tenant(ctx)?;
-        let app = ctx.app()?;
-        crate::crm::schema::check_pipeline(app, &tenant, pipeline).await?;
-        let slot =
-            crate::events::slots::acquire(app, crate::events::schema::connection(ctx)?, tenant.id)?;
-        let principal = ctx.principal()?.clone();
-        let stream = live::watch(app, &tenant, pipeline, range)?
-            .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into));
-        Ok(crate::events::slots::guard(stream, slot, app, &principal))
+        // Boxed: the macro keeps this future's space in every subscription's stream for
+        // as long as it lives; boxed, the space is freed once subscribing is done.
+        Box::pin(async move {
+            let pipeline = parse_id(&pipeline_id, "pipelineId")?;
+            let tenant = crate::events::schema::subscriber_tenant(ctx)?;
+            let app = ctx.app()?;
+            crate::crm::schema::check_pipeline(app, &tenant, pipeline).await?;
+            let slot = crate::events::slots::acquire(
+                app,
+                crate::events::schema::connection(ctx)?,
+                tenant.id,
+            )?;
+            let principal = ctx.principal()?.clone();
+            let stream = live::watch(app, &tenant, pipeline, range)?
+                .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into));
+            Ok(crate::events::slots::guard(stream, slot, app, &principal))
+        })
+        .await
     }
 }

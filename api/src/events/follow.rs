@@ -185,7 +185,9 @@ pub async fn follow(
         // Replay: everything committed after the cursor so far; the feed brings the rest.
         state.catch_up().await?;
     }
-    Ok(futures::stream::unfold(state, |mut f| async move {
+    // Catching up is boxed where it happens: an idle subscriber's stream then holds the
+    // wait for the feed, not the state of a read from the log (about 8 KiB).
+    let stream = futures::stream::unfold(state, |mut f| async move {
         loop {
             if let Some(event) = f.backlog.pop_front() {
                 if let Some(item) = f.deliver(event) {
@@ -204,7 +206,7 @@ pub async fn follow(
                         continue;
                     }
                     // Events between the cursor and this one: replay them from the log.
-                    if let Err(e) = f.catch_up().await {
+                    if let Err(e) = Box::pin(f.catch_up()).await {
                         return Some((Err(e), f));
                     }
                     if seq > f.cursor {
@@ -212,14 +214,15 @@ pub async fn follow(
                     }
                 }
                 Err(RecvError::Lagged(_)) => {
-                    if let Err(e) = f.catch_up().await {
+                    if let Err(e) = Box::pin(f.catch_up()).await {
                         return Some((Err(e), f));
                     }
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
-    }))
+    });
+    Ok(stream)
 }
 
 struct Follower {

@@ -126,17 +126,24 @@ impl EventsSubscription {
         types: Option<Vec<String>>,
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<EventNode>> + use<>> {
-        if after.is_some_and(|a| a < 0) {
-            return Err(AppError::bad_input("after", "after is 0 or more").into());
-        }
-        let app = ctx.app()?.clone();
-        let tenant = subscriber_tenant(ctx)?;
-        let slot = super::slots::acquire(&app, connection(ctx)?, tenant.id)?;
-        let principal = ctx.principal()?.clone();
-        let stream =
-            super::follow::follow(app.clone(), tenant, types.unwrap_or_default(), after).await?;
-        let stream = stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into));
-        Ok(super::slots::guard(stream, slot, &app, &principal))
+        // Boxed: the macro keeps this future's space in every subscription's stream for
+        // as long as it lives; boxed, the space is freed once subscribing is done.
+        Box::pin(async move {
+            if after.is_some_and(|a| a < 0) {
+                return Err(AppError::bad_input("after", "after is 0 or more").into());
+            }
+            let app = ctx.app()?.clone();
+            let tenant = subscriber_tenant(ctx)?;
+            let slot = super::slots::acquire(&app, connection(ctx)?, tenant.id)?;
+            let principal = ctx.principal()?.clone();
+            let stream =
+                super::follow::follow(app.clone(), tenant, types.unwrap_or_default(), after)
+                    .await?;
+            let stream =
+                stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into));
+            Ok(super::slots::guard(stream, slot, &app, &principal))
+        })
+        .await
     }
 }
 

@@ -321,8 +321,9 @@ async fn websocket(
     let keys = state.app.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        // Small buffers: an idle subscriber should cost little memory.
-        .read_buffer_size(4 * 1024)
+        // Small buffers: an idle subscriber should cost little memory. Clients send short
+        // messages (init, subscribe, complete); a longer one grows the buffer as needed.
+        .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         // A subscriber that does not read is dropped once this much waits for it, instead
         // of growing the server's memory; it can resume from its last sequence.

@@ -73,57 +73,64 @@ impl CrmSubscription {
         pipeline_id: ID,
         after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<BoardChange>> + use<>> {
-        let pipeline_id = parse_id(&pipeline_id, "pipelineId")?;
-        if after.is_some_and(|a| a < 0) {
-            return Err(AppError::bad_input("after", "after is 0 or more").into());
-        }
-        let app = ctx.app()?.clone();
-        let tenant = crate::events::schema::subscriber_tenant(ctx)?;
-        check_pipeline(&app, &tenant, pipeline_id).await?;
-        let slot = crate::events::slots::acquire(
-            &app,
-            crate::events::schema::connection(ctx)?,
-            tenant.id,
-        )?;
-        let principal = ctx.principal()?.clone();
-        let guard_app = app.clone();
-        let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
-        let pipeline = pipeline_id.to_string();
-        let stream = events
-            .filter(move |item| {
-                let relevant = match item {
-                    Ok(event) => {
-                        event.entity_type == "opportunity"
-                            && event.payload["entity"]["pipelineId"].as_str()
-                                == Some(pipeline.as_str())
-                    }
-                    Err(_) => true,
-                };
-                futures::future::ready(relevant)
-            })
-            .then(move |item| {
-                let app = app.clone();
-                let tenant = tenant.clone();
-                async move {
-                    let event = item?;
-                    let snapshot = snapshot(
-                        &app,
-                        &tenant,
-                        event.entity_id,
-                        event.seq.unwrap_or_default(),
-                    )
-                    .await?;
-                    Ok(BoardChange {
-                        sequence: event.seq.unwrap_or_default(),
-                        event_type: event.event_type.clone(),
-                        opportunity_id: event.entity_id,
-                        snapshot,
+        // Boxed: the macro keeps this future's space in every subscription's stream for
+        // as long as it lives; boxed, the space is freed once subscribing is done.
+        Box::pin(async move {
+            let pipeline_id = parse_id(&pipeline_id, "pipelineId")?;
+            if after.is_some_and(|a| a < 0) {
+                return Err(AppError::bad_input("after", "after is 0 or more").into());
+            }
+            let app = ctx.app()?.clone();
+            let tenant = crate::events::schema::subscriber_tenant(ctx)?;
+            check_pipeline(&app, &tenant, pipeline_id).await?;
+            let slot = crate::events::slots::acquire(
+                &app,
+                crate::events::schema::connection(ctx)?,
+                tenant.id,
+            )?;
+            let principal = ctx.principal()?.clone();
+            let guard_app = app.clone();
+            let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
+            let pipeline = pipeline_id.to_string();
+            let stream = events
+                .filter(move |item| {
+                    let relevant = match item {
+                        Ok(event) => {
+                            event.entity_type == "opportunity"
+                                && event.payload["entity"]["pipelineId"].as_str()
+                                    == Some(pipeline.as_str())
+                        }
+                        Err(_) => true,
+                    };
+                    futures::future::ready(relevant)
+                })
+                .then(move |item| {
+                    let app = app.clone();
+                    let tenant = tenant.clone();
+                    // Boxed: a subscriber holds only a pointer while it waits, not the
+                    // loading future's whole state (about 20 KiB), idle or not.
+                    Box::pin(async move {
+                        let event = item?;
+                        let snapshot = snapshot(
+                            &app,
+                            &tenant,
+                            event.entity_id,
+                            event.seq.unwrap_or_default(),
+                        )
+                        .await?;
+                        Ok(BoardChange {
+                            sequence: event.seq.unwrap_or_default(),
+                            event_type: event.event_type.clone(),
+                            opportunity_id: event.entity_id,
+                            snapshot,
+                        })
                     })
-                }
-            });
-        Ok(crate::events::slots::guard(
-            stream, slot, &guard_app, &principal,
-        ))
+                });
+            Ok(crate::events::slots::guard(
+                stream, slot, &guard_app, &principal,
+            ))
+        })
+        .await
     }
 }
 
