@@ -97,6 +97,9 @@ pub struct Config {
     /// `NEXO_METRICS_TOKEN`: bearer token `/metrics` asks for; without it `/metrics` is
     /// open in development and absent in production.
     pub metrics_token: Option<String>,
+    /// `NEXO_BENCH_BASELINE`: serve `nexo-bench`'s raw-SQL baseline routes
+    /// (`/baseline/board`, `/baseline/contact`); refused in production.
+    pub bench_baseline: bool,
     pub limits: QueryLimits,
     pub provision_fault: Option<ProvisionFault>,
 }
@@ -120,6 +123,7 @@ impl Config {
             trust_proxy: false,
             migrate_concurrency: 4,
             metrics_token: None,
+            bench_baseline: false,
             limits: QueryLimits::default(),
             provision_fault: None,
         }
@@ -152,6 +156,7 @@ impl Config {
         }
         config.jwt_secret = var("NEXO_JWT_SECRET");
         config.metrics_token = var("NEXO_METRICS_TOKEN");
+        config.bench_baseline = parse_var("NEXO_BENCH_BASELINE", false)?;
         config.log_format = match var("NEXO_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -189,6 +194,11 @@ impl Config {
             && secret.len() < 32
         {
             bail!("NEXO_JWT_SECRET must be at least 32 bytes long");
+        }
+        if self.is_production() && self.bench_baseline {
+            bail!(
+                "NEXO_BENCH_BASELINE is for benchmarks and cannot be set when NEXO_ENV=production"
+            );
         }
         if self.is_production() && self.jwt_secret.is_none() {
             bail!("NEXO_JWT_SECRET is required when NEXO_ENV=production");

@@ -56,6 +56,29 @@ impl Client {
     }
 }
 
+impl Client {
+    /// POSTs `body` as JSON to the server's `path` (the raw-SQL baseline routes).
+    pub async fn post_path(
+        &self,
+        path: &str,
+        host: &str,
+        token: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let url = self.url.replace("/graphql", path);
+        let response = self
+            .http
+            .post(url)
+            .header("Host", host)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(response.json().await?)
+    }
+}
+
 /// A tenant a workload talks to.
 #[derive(Clone)]
 pub struct BenchTenant {

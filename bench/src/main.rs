@@ -219,7 +219,12 @@ async fn run(
     for workload in workloads {
         eprintln!("running {workload}");
         match workload {
-            "board" | "contact" | "list" => {
+            "board" | "contact" => {
+                let request = main_request(&bench.client, &main, workload);
+                let (nexo, _) = bench.measure(workload, request).await?;
+                bench.baseline(&main, workload, &nexo).await?;
+            }
+            "list" => {
                 let request = main_request(&bench.client, &main, workload);
                 bench.measure(workload, request).await?;
             }
@@ -366,6 +371,70 @@ impl Bench {
             errors: saturated.errors + open.errors,
             server_rss_mib: self.server.rss_kib()? / 1024.0,
         })
+    }
+
+    /// The same read answered by hand-written SQL on the server (`/baseline/...`): first
+    /// checked to give the same JSON as the GraphQL answer, then measured the same way.
+    async fn baseline(
+        &mut self,
+        main: &Arc<MainTenant>,
+        workload: &str,
+        nexo: &Row,
+    ) -> anyhow::Result<()> {
+        let tenant = &main.tenant;
+        let variables = |n: u64| -> Value {
+            if workload == "board" {
+                json!({"id": tenant.board_id})
+            } else {
+                json!({"id": main.contact_ids[pick(n, main.contact_ids.len())]})
+            }
+        };
+        let query = if workload == "board" { BOARD } else { CONTACT };
+        let path = format!("/baseline/{workload}");
+        for n in 0..5 {
+            let graphql = self
+                .client
+                .post(&tenant.host, Some(&tenant.token), query, variables(n))
+                .await?;
+            let raw = self
+                .client
+                .post_path(&path, &tenant.host, &tenant.token, variables(n))
+                .await?;
+            if graphql != raw {
+                bail!(
+                    "the {workload} baseline answers differently from GraphQL:\n  graphql {graphql}\n  baseline {raw}"
+                );
+            }
+        }
+        let (client, main_for_request) = (self.client.clone(), main.clone());
+        let is_board = workload == "board";
+        let request: Request = Arc::new(move |n| {
+            let client = client.clone();
+            let main = main_for_request.clone();
+            let path = path.clone();
+            Box::pin(async move {
+                let tenant = &main.tenant;
+                let body = if is_board {
+                    json!({"id": tenant.board_id})
+                } else {
+                    json!({"id": main.contact_ids[pick(n, main.contact_ids.len())]})
+                };
+                client
+                    .post_path(&path, &tenant.host, &tenant.token, body)
+                    .await
+                    .map(|_| ())
+            })
+        });
+        let (raw, _) = self.measure(&format!("{workload}-raw"), request).await?;
+        self.notes.push(format!(
+            "{workload}: Nexo does {:.0} requests per CPU-second (server + database), hand-written SQL {:.0}: {:.0}% of the baseline; p99 at half saturation {:.1} ms against {:.1} ms",
+            nexo.requests_per_cpu_second,
+            raw.requests_per_cpu_second,
+            100.0 * nexo.requests_per_cpu_second / raw.requests_per_cpu_second.max(1e-9),
+            nexo.p99_ms,
+            raw.p99_ms
+        ));
+        Ok(())
     }
 
     /// `logActivity`, then a check that every acknowledged write is in the database.

@@ -76,6 +76,7 @@ impl Server {
             .env("NEXO_JWT_SECRET", settings.jwt_secret)
             .env("NEXO_METRICS_TOKEN", &metrics_token)
             .env("NEXO_LOG_FORMAT", "json")
+            .env("NEXO_BENCH_BASELINE", "true")
             .env(
                 "NEXO_MAX_SUBSCRIPTIONS_PER_TENANT",
                 settings.max_subscriptions_per_tenant.to_string(),

@@ -2,6 +2,7 @@
 //! SQLite, and on PostgreSQL when `NEXO_TEST_DATABASE_URL` is set.
 
 mod auth;
+mod baseline;
 mod crm_contacts;
 mod crm_pipeline;
 mod dashboard;

@@ -2,6 +2,7 @@
 //! `/metrics`,
 //! with a request id and a tracing span (request id, tenant) on every request.
 
+mod baseline;
 mod graphql;
 mod metrics;
 
@@ -41,6 +42,8 @@ pub fn router(app: AppContext) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::metrics))
+        .route("/baseline/board", axum::routing::post(baseline::board))
+        .route("/baseline/contact", axum::routing::post(baseline::contact))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -63,6 +63,13 @@ enum Backend {
     },
 }
 
+/// A tenant's sqlx pool, for the benchmark's raw-SQL baseline (which must run on the same
+/// connections as Nexo's own reads).
+pub enum RawPool {
+    Postgres(sea_orm::sqlx::PgPool),
+    Sqlite(sea_orm::sqlx::SqlitePool),
+}
+
 /// What `nexo migrate` did to the tenants.
 #[derive(Debug, Default, Clone)]
 pub struct MigrationReport {
@@ -201,6 +208,22 @@ impl Store {
                 Ok(tx)
             }
         }
+    }
+
+    /// The sqlx pool behind the tenant's connections (on PostgreSQL shared by all tenants:
+    /// set the search path in the transaction, as [`Store::begin_tenant`] does).
+    pub async fn raw_tenant_pool(&self, slug: &Slug) -> AppResult<RawPool> {
+        Ok(match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                RawPool::Postgres(tenants.get_postgres_connection_pool().clone())
+            }
+            Backend::Sqlite { .. } => RawPool::Sqlite(
+                self.sqlite_tenant_pool(slug, false)
+                    .await?
+                    .get_sqlite_connection_pool()
+                    .clone(),
+            ),
+        })
     }
 
     /// Runs `work` in a short read transaction of its own on the tenant (subscriptions and
