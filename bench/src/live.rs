@@ -212,7 +212,8 @@ pub async fn subscribe(bench: &Bench, main: &MainTenant) -> anyhow::Result<Strin
         "subscribe: {subs} board + {subs} dashboard subscribers, {acknowledged} moves at {rate}/s: \
          {delivered} of {expected} moves delivered to board subscribers, move-to-delivery p50 {p50:.1} ms \
          p99 {p99:.1} ms; server memory {mem:.1} KiB per subscriber; {stmts:.1} statements/s, \
-         {comps:.1} dashboard computations/s",
+         {comps:.1} dashboard computations/s; CPU busy: server {server_cpu:.2}, PostgreSQL \
+         {pg_cpu:.2} (of 2 cores)",
         subs = args.subscribers,
         rate = args.rate,
         p50 = h.value_at_quantile(0.5) as f64 / 1000.0,
@@ -220,6 +221,12 @@ pub async fn subscribe(bench: &Bench, main: &MainTenant) -> anyhow::Result<Strin
         mem = (rss_after - rss_before) / (args.subscribers * 2) as f64,
         stmts = used.statements as f64 / elapsed,
         comps = used.dashboard_computations as f64 / elapsed,
+        server_cpu = used.server_cpu / elapsed,
+        pg_cpu = if bench.postgres {
+            used.postgres_cpu / elapsed
+        } else {
+            0.0
+        },
     );
     if delivered < expected {
         bail!("{note}: moves lost");

@@ -232,10 +232,12 @@ async fn run(
             "tenants" => bench.tenants(&many).await?,
             "provision" => bench.provision().await?,
             "subscribe" => {
+                bench.fresh_server().await?;
                 let note = live::subscribe(&bench, &main).await?;
                 bench.notes.push(note);
             }
             "idle" => {
+                bench.fresh_server().await?;
                 let spread = &many[..args.idle_tenants.min(many.len())];
                 let note = live::idle(&bench, spread).await?;
                 bench.notes.push(note);
@@ -310,6 +312,13 @@ fn main_request(client: &Arc<Client>, main: &Arc<MainTenant>, workload: &str) ->
 impl Bench {
     fn backend(&self) -> &'static str {
         if self.postgres { "postgres" } else { "sqlite" }
+    }
+
+    /// Memory figures come from a server that has run nothing else.
+    async fn fresh_server(&mut self) -> anyhow::Result<()> {
+        self.server.fresh().await?;
+        self.client = Arc::new(Client::new(self.server.url())?);
+        Ok(())
     }
 
     fn duration(&self) -> Duration {

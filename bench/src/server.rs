@@ -35,6 +35,7 @@ impl std::ops::Sub for Usage {
 }
 
 pub struct Server {
+    settings: OwnedSettings,
     child: tokio::process::Child,
     pid: i32,
     pub port: u16,
@@ -52,7 +53,36 @@ pub struct ServerSettings<'a> {
     pub max_subscriptions_per_tenant: usize,
 }
 
+#[derive(Clone)]
+struct OwnedSettings {
+    binary: PathBuf,
+    data_dir: PathBuf,
+    database_url: Option<String>,
+    jwt_secret: String,
+    max_subscriptions_per_tenant: usize,
+}
+
+impl OwnedSettings {
+    fn borrowed(&self) -> ServerSettings<'_> {
+        ServerSettings {
+            binary: &self.binary,
+            data_dir: &self.data_dir,
+            database_url: self.database_url.as_deref(),
+            jwt_secret: &self.jwt_secret,
+            max_subscriptions_per_tenant: self.max_subscriptions_per_tenant,
+        }
+    }
+}
+
 impl Server {
+    /// A new server process on the same data, for measurements that must not inherit the
+    /// memory earlier workloads left allocated; this one stops.
+    pub async fn fresh(&mut self) -> anyhow::Result<()> {
+        let settings = self.settings.clone();
+        let new = Server::start(settings.borrowed()).await?;
+        std::mem::replace(self, new).stop().await
+    }
+
     pub async fn start(settings: ServerSettings<'_>) -> anyhow::Result<Self> {
         if !settings.binary.exists() {
             bail!(
@@ -83,7 +113,12 @@ impl Server {
             )
             .env_remove("NEXO_DATABASE_URL")
             .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log)?)
+            .stdout(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)?,
+            )
             .stderr(std::fs::OpenOptions::new().append(true).open(&log)?)
             .kill_on_drop(true);
         if let Some(url) = settings.database_url {
@@ -92,6 +127,13 @@ impl Server {
         let child = command.spawn().context("starting the server")?;
         let pid = child.id().context("server pid")? as i32;
         let mut server = Self {
+            settings: OwnedSettings {
+                binary: settings.binary.to_owned(),
+                data_dir: settings.data_dir.to_owned(),
+                database_url: settings.database_url.map(str::to_owned),
+                jwt_secret: settings.jwt_secret.to_owned(),
+                max_subscriptions_per_tenant: settings.max_subscriptions_per_tenant,
+            },
             child,
             pid,
             port,

@@ -245,7 +245,11 @@ async fn run_tenant(
         None => request,
     };
     let timeout = app.config.limits.request_timeout;
-    let execution = batching::drive(state.tenant_schema.execute(request), spawner);
+    let schema = match info.kind {
+        OperationType::Mutation => &state.tenant_schema,
+        _ => &state.tenant_read_schema,
+    };
+    let execution = batching::drive(schema.execute(request), spawner);
     let executed = tokio::time::timeout(timeout, execution).await;
     let Ok(mut response) = executed else {
         // The execution future is gone, and with it every other reference: dropping ours
@@ -317,7 +321,7 @@ async fn websocket(
         );
     };
     tracing::Span::current().record("tenant", tenant.slug.as_str());
-    let schema = state.tenant_schema.clone();
+    let schema = state.tenant_read_schema.clone();
     let keys = state.app.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)

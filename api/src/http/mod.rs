@@ -19,7 +19,7 @@ use tower_http::{
 
 use crate::{
     AppContext,
-    graphql::{AdminSchema, TenantSchema, admin_schema, tenant_schema},
+    graphql::{AdminSchema, TenantSchema, admin_schema, tenant_read_schema, tenant_schema},
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -27,13 +27,17 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub app: AppContext,
+    /// Mutations (savepoint per top-level field).
     pub tenant_schema: TenantSchema,
+    /// Queries and subscriptions.
+    pub tenant_read_schema: TenantSchema,
     pub admin_schema: AdminSchema,
 }
 
 pub fn router(app: AppContext) -> Router {
     let state = AppState {
         tenant_schema: tenant_schema(Some(app.clone())),
+        tenant_read_schema: tenant_read_schema(Some(app.clone())),
         admin_schema: admin_schema(Some(app.clone())),
         app,
     };
