@@ -182,9 +182,8 @@ impl Server {
         Ok(status.vmrss.unwrap_or_default() as f64)
     }
 
-    /// CPU seconds so far (user + system) of the server and of all PostgreSQL processes,
-    /// and the server's own counters.
-    pub async fn usage(&self) -> anyhow::Result<Usage> {
+    /// The server's `/metrics` counter `name`.
+    async fn metric(&self, name: &str) -> anyhow::Result<u64> {
         let metrics = self
             .http
             .get(format!("http://127.0.0.1:{}/metrics", self.port))
@@ -194,35 +193,26 @@ impl Server {
             .error_for_status()?
             .text()
             .await?;
-        let counter = |name: &str| -> anyhow::Result<u64> {
-            metrics
-                .lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-                .and_then(|v| v.trim().parse().ok())
-                .with_context(|| format!("{name} missing from /metrics"))
-        };
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("{name} missing from /metrics"))
+    }
+
+    /// CPU seconds so far (user + system) of the server and of all PostgreSQL processes,
+    /// and the server's own counters.
+    pub async fn usage(&self) -> anyhow::Result<Usage> {
         Ok(Usage {
             server_cpu: cpu_seconds(&procfs::process::Process::new(self.pid)?)?,
             postgres_cpu: postgres_cpu_seconds(),
-            statements: counter("nexo_sql_statements_total")?,
-            dashboard_computations: counter("nexo_dashboard_computations_total")?,
+            statements: self.metric("nexo_sql_statements_total").await?,
+            dashboard_computations: self.metric("nexo_dashboard_computations_total").await?,
         })
     }
 
     pub async fn live_subscriptions(&self) -> anyhow::Result<u64> {
-        let metrics = self
-            .http
-            .get(format!("http://127.0.0.1:{}/metrics", self.port))
-            .bearer_auth(&self.metrics_token)
-            .send()
-            .await?
-            .text()
-            .await?;
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("nexo_live_subscriptions "))
-            .and_then(|v| v.trim().parse().ok())
-            .context("nexo_live_subscriptions missing from /metrics")
+        self.metric("nexo_live_subscriptions").await
     }
 
     /// Stops the server as an operator would (SIGTERM: a graceful shutdown), killing it
