@@ -11,7 +11,8 @@ use api::{
 use clap::{Parser, Subcommand};
 
 /// mimalloc rather than the system allocator: GraphQL resolution allocates per field, and
-/// with it the board does about 45% more requests per CPU-second (BENCHMARKS.md).
+/// with it the board does about 45% more requests per CPU-second. It costs memory on SQLite
+/// with many open tenants (a heap per connection thread): BENCHMARKS.md has both figures.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
