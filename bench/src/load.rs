@@ -37,7 +37,8 @@ impl Phase {
     }
 }
 
-fn histogram() -> Histogram<u64> {
+/// Latencies in microseconds, up to two minutes.
+pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 120_000_000, 3).expect("histogram bounds")
 }
 
@@ -152,4 +153,37 @@ pub async fn open_loop(request: &Request, rate: f64, duration: Duration) -> Phas
     // Requests still unanswered after the wait count as errors.
     phase.errors = n - phase.ok;
     phase
+}
+
+/// Each of `count` requests once, from `clients` clients (a cold pass over a list).
+pub async fn each_once(request: &Request, count: usize, clients: usize) -> Phase {
+    let outcomes = Arc::new(Outcomes::default());
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients.min(count))
+        .map(|_| {
+            let (request, outcomes, next) = (request.clone(), outcomes.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut latency = histogram();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count as u64 {
+                        return latency;
+                    }
+                    let sent = Instant::now();
+                    outcomes.record(request(n).await);
+                    let _ = latency.record(sent.elapsed().as_micros().max(1) as u64);
+                }
+            })
+        })
+        .collect();
+    let mut latency = histogram();
+    for task in tasks {
+        if let Ok(h) = task.await {
+            let _ = latency.add(h);
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let outcomes = Arc::into_inner(outcomes).unwrap_or_default();
+    outcomes.into_phase(seconds, latency)
 }

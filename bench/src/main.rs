@@ -497,7 +497,7 @@ impl Bench {
             let id = tenant.board_id.clone();
             (tenant, BOARD, json!({"id": id}))
         });
-        let cold = cold_pass(&cold_request, count, self.args.clients).await;
+        let cold = load::each_once(&cold_request, count, self.args.clients).await;
         let used = self.server.usage().await? - before;
         let mut row = self.row("tenants-cold", &cold, used, 0.0, &cold)?;
         row.open_loop_rate = 0.0;
@@ -612,58 +612,6 @@ impl Bench {
             bail!("failed: {}", self.failures.join("; "));
         }
         Ok(())
-    }
-}
-
-/// Each of `count` requests once, from `clients` clients.
-async fn cold_pass(request: &Request, count: usize, clients: usize) -> Phase {
-    let next = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients.min(count))
-        .map(|_| {
-            let request = request.clone();
-            let next = next.clone();
-            tokio::spawn(async move {
-                let mut latency =
-                    hdrhistogram::Histogram::<u64>::new_with_bounds(1, 120_000_000, 3)
-                        .expect("histogram bounds");
-                let mut results = Vec::new();
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= count as u64 {
-                        break;
-                    }
-                    let sent = Instant::now();
-                    results.push(request(n).await);
-                    let _ = latency.record(sent.elapsed().as_micros().max(1) as u64);
-                }
-                (latency, results)
-            })
-        })
-        .collect();
-    let mut latency =
-        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 120_000_000, 3).expect("bounds");
-    let (mut ok, mut errors, mut first_error) = (0, 0, None);
-    for task in tasks {
-        if let Ok((h, results)) = task.await {
-            let _ = latency.add(h);
-            for result in results {
-                match result {
-                    Ok(()) => ok += 1,
-                    Err(e) => {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| format!("{e:#}"));
-                    }
-                }
-            }
-        }
-    }
-    Phase {
-        ok,
-        errors,
-        first_error,
-        seconds: started.elapsed().as_secs_f64(),
-        latency,
     }
 }
 

@@ -182,37 +182,34 @@ impl Server {
         Ok(status.vmrss.unwrap_or_default() as f64)
     }
 
-    /// The server's `/metrics` counter `name`.
-    async fn metric(&self, name: &str) -> anyhow::Result<u64> {
-        let metrics = self
-            .http
-            .get(format!("http://127.0.0.1:{}/metrics", self.port))
-            .bearer_auth(&self.metrics_token)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?;
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-            .and_then(|v| v.trim().parse().ok())
-            .with_context(|| format!("{name} missing from /metrics"))
+    /// The server's `/metrics` text, read once per reading of its counters.
+    async fn metrics(&self) -> anyhow::Result<Metrics> {
+        Ok(Metrics(
+            self.http
+                .get(format!("http://127.0.0.1:{}/metrics", self.port))
+                .bearer_auth(&self.metrics_token)
+                .send()
+                .await?
+                .error_for_status()?
+                .text()
+                .await?,
+        ))
     }
 
     /// CPU seconds so far (user + system) of the server and of all PostgreSQL processes,
     /// and the server's own counters.
     pub async fn usage(&self) -> anyhow::Result<Usage> {
+        let metrics = self.metrics().await?;
         Ok(Usage {
             server_cpu: cpu_seconds(&procfs::process::Process::new(self.pid)?)?,
             postgres_cpu: postgres_cpu_seconds(),
-            statements: self.metric("nexo_sql_statements_total").await?,
-            dashboard_computations: self.metric("nexo_dashboard_computations_total").await?,
+            statements: metrics.counter("nexo_sql_statements_total")?,
+            dashboard_computations: metrics.counter("nexo_dashboard_computations_total")?,
         })
     }
 
     pub async fn live_subscriptions(&self) -> anyhow::Result<u64> {
-        self.metric("nexo_live_subscriptions").await
+        self.metrics().await?.counter("nexo_live_subscriptions")
     }
 
     /// Stops the server as an operator would (SIGTERM: a graceful shutdown), killing it
@@ -230,6 +227,18 @@ impl Server {
             self.child.wait().await?;
         }
         Ok(())
+    }
+}
+
+struct Metrics(String);
+
+impl Metrics {
+    fn counter(&self, name: &str) -> anyhow::Result<u64> {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .with_context(|| format!("{name} missing from /metrics"))
     }
 }
 

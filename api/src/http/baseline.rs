@@ -107,6 +107,34 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339()
 }
 
+/// Runs `$body` with `$tx`, a transaction on the tenant begun as Nexo begins its own (on
+/// PostgreSQL, BEGIN then SET LOCAL search_path); `$postgres` tells the dialect. A macro,
+/// because the two backends' transactions are different types.
+macro_rules! in_tenant_tx {
+    ($pool:expr, $tenant:expr, |$tx:ident, $postgres:ident| $body:expr) => {
+        match $pool {
+            RawPool::Postgres(pool) => {
+                let mut $tx = pool.begin().await.map_err(sql_error)?;
+                sqlx::query(sqlx::AssertSqlSafe($tenant.slug.set_local_search_path()))
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(sql_error)?;
+                let $postgres = true;
+                let value = $body;
+                $tx.commit().await.map_err(sql_error)?;
+                value
+            }
+            RawPool::Sqlite(pool) => {
+                let mut $tx = pool.begin().await.map_err(sql_error)?;
+                let $postgres = false;
+                let value = $body;
+                $tx.commit().await.map_err(sql_error)?;
+                value
+            }
+        }
+    };
+}
+
 /// Pipeline and stages; totals per stage and currency; the first opportunities of every
 /// stage with contact, company, owner and latest activity: three statements.
 async fn board_json(state: &AppState, tenant: &Tenant, pipeline: Uuid) -> AppResult<Value> {
@@ -168,28 +196,11 @@ async fn board_json(state: &AppState, tenant: &Tenant, pipeline: Uuid) -> AppRes
             }}})
         }};
     }
-    let body = match pool {
-        RawPool::Postgres(pool) => {
-            let mut tx = pool.begin().await.map_err(sql_error)?;
-            // The slug is validated: a quoted schema name cannot carry SQL.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SET LOCAL search_path TO {}",
-                tenant.slug.quoted_schema()
-            )))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-            let body = board_in!(tx, STAGES_SQL, TOTALS_SQL, FIRSTS_PG.as_str());
-            tx.commit().await.map_err(sql_error)?;
-            body
-        }
-        RawPool::Sqlite(pool) => {
-            let mut tx = pool.begin().await.map_err(sql_error)?;
-            let body = board_in!(tx, STAGES_SQLITE, TOTALS_SQLITE, FIRSTS_SQLITE.as_str());
-            tx.commit().await.map_err(sql_error)?;
-            body
-        }
-    };
+    let body = in_tenant_tx!(pool, tenant, |tx, postgres| if postgres {
+        board_in!(tx, STAGES_SQL, TOTALS_SQL, FIRSTS_PG.as_str())
+    } else {
+        board_in!(tx, STAGES_SQLITE, TOTALS_SQLITE, FIRSTS_SQLITE.as_str())
+    });
     Ok(body)
 }
 
@@ -355,28 +366,10 @@ async fn contact_json(state: &AppState, tenant: &Tenant, contact: Uuid) -> AppRe
             }
         }};
     }
-    let node = match pool {
-        RawPool::Postgres(pool) => {
-            let mut tx = pool.begin().await.map_err(sql_error)?;
-            // The slug is validated: a quoted schema name cannot carry SQL.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SET LOCAL search_path TO {}",
-                tenant.slug.quoted_schema()
-            )))
-            .execute(&mut *tx)
-            .await
-            .map_err(sql_error)?;
-            let node = contact_in!(tx, SQL);
-            tx.commit().await.map_err(sql_error)?;
-            node
-        }
-        RawPool::Sqlite(pool) => {
-            let mut tx = pool.begin().await.map_err(sql_error)?;
-            let node = contact_in!(tx, SQLITE);
-            tx.commit().await.map_err(sql_error)?;
-            node
-        }
-    };
+    let node = in_tenant_tx!(pool, tenant, |tx, postgres| contact_in!(
+        tx,
+        if postgres { SQL } else { SQLITE }
+    ));
     Ok(json!({"data": {"contact": node}}))
 }
 

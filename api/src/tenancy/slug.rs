@@ -72,6 +72,12 @@ impl Slug {
         format!("\"{}\"", self.schema_name())
     }
 
+    /// The statement that scopes a PostgreSQL transaction to this tenant's schema. The slug
+    /// is validated, so the quoted name cannot carry SQL.
+    pub fn set_local_search_path(&self) -> String {
+        format!("SET LOCAL search_path TO {}", self.quoted_schema())
+    }
+
     /// The tenant's PostgreSQL schema name, unquoted (for catalog lookups and `pg_dump -n`).
     pub fn schema_name(&self) -> String {
         format!("t_{}", self.0)

@@ -188,11 +188,7 @@ impl Store {
         match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 let tx = tenants.begin().await?;
-                tx.execute_unprepared(&format!(
-                    "SET LOCAL search_path TO {}",
-                    slug.quoted_schema()
-                ))
-                .await?;
+                tx.execute_unprepared(&slug.set_local_search_path()).await?;
                 Ok(tx)
             }
             Backend::Sqlite { .. } => {
