@@ -38,6 +38,8 @@ pub enum AppError {
     Timeout(u128),
     /// A configured limit on open subscriptions was reached.
     LimitExceeded(String),
+    /// A subscriber read too slowly and was ended; it subscribes again with its cursor.
+    SlowConsumer(String),
     /// The HTTP method does not allow this operation (a mutation over GET).
     MethodNotAllowed(String),
     /// Anything else: a bug or an unavailable dependency. Logged, masked to the client.
@@ -64,7 +66,8 @@ impl AppError {
             | Self::Conflict(m)
             | Self::QueryTooComplex(m)
             | Self::MethodNotAllowed(m)
-            | Self::LimitExceeded(m) => m.clone(),
+            | Self::LimitExceeded(m)
+            | Self::SlowConsumer(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadUserInput { message, .. } => message.clone(),
             Self::RateLimited { retry_after_secs } => {
@@ -93,6 +96,7 @@ impl AppError {
             Self::Timeout(_) => "TIMEOUT",
             Self::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Self::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            Self::SlowConsumer(_) => "SLOW_CONSUMER",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -139,6 +143,19 @@ impl AppError {
                 _ => {}
             }
         })
+    }
+
+    /// This error as an execution error without a position (a refusal before execution,
+    /// or an end of a stream).
+    pub fn to_server_error(&self) -> async_graphql::ServerError {
+        let error = self.to_graphql();
+        async_graphql::ServerError {
+            message: error.message,
+            source: None,
+            locations: Vec::new(),
+            path: Vec::new(),
+            extensions: error.extensions,
+        }
     }
 
     /// A GraphQL response body holding only this error, for requests refused before

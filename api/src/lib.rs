@@ -46,6 +46,8 @@ pub struct AppContextInner {
     pub dashboards: dashboard::live::Dashboards,
     /// Open subscriptions per tenant here, and users whose subscriptions must end.
     pub subscriptions: events::slots::Subscriptions,
+    /// Live subscriptions whose subscribers share one execution on this instance.
+    pub shared_subscriptions: graphql::subscriptions::SharedExecutions,
     /// Opportunities as board changes left them, shared by every board subscriber here.
     pub board_snapshots: moka::future::Cache<(Uuid, Uuid, i64), crm::schema::BoardSnapshot>,
     /// Control-plane migrations this process applied when it started.
@@ -90,6 +92,7 @@ impl AppContext {
             feeds: events::follow::Feeds::default(),
             dashboards: dashboard::live::Dashboards::default(),
             subscriptions: events::slots::Subscriptions::default(),
+            shared_subscriptions: Default::default(),
             board_snapshots: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(std::time::Duration::from_secs(30))

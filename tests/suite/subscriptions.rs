@@ -501,3 +501,221 @@ async fn a_deactivated_users_subscriptions_end() {
     let ended = sub.next_message().await;
     assert_eq!(ended["type"], "complete", "{ended}");
 }
+
+/// Polls `condition` (the server's own registries) until it holds, for at most 10 s.
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("never: {what}");
+}
+
+const DASHBOARD: &str = "subscription($p: ID!, $r: DashboardRange = LAST_30_DAYS) { dashboard(pipelineId: $p, range: $r) { openCount } }";
+
+#[tokio::test]
+async fn identical_live_subscriptions_share_one_execution() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let pipeline = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ pipelines { id } }",
+            json!({}),
+        )
+        .await
+        .ok()
+        .data("pipelines")[0]["id"]
+        .clone();
+    let shared = || app.app.shared_subscriptions.len();
+    let subscribe = |query: &'static str, variables: Value| {
+        let (app, t) = (&app, &t);
+        async move {
+            app.subscribe(
+                &t.host,
+                Some(&t.owner_token),
+                "graphql-transport-ws",
+                query,
+                variables,
+            )
+            .await
+            .expect("subscribed")
+        }
+    };
+    let open_count = |payload: Value| payload["data"]["dashboard"]["openCount"].clone();
+
+    let mut first = subscribe(DASHBOARD, json!({"p": pipeline})).await;
+    let snapshot = first.next().await;
+    assert_eq!(open_count(snapshot.clone()), 0, "{snapshot}");
+    // A later viewer joins the same execution and gets its latest snapshot at once.
+    let mut second = subscribe(DASHBOARD, json!({"p": pipeline})).await;
+    assert_eq!(open_count(second.next().await), 0);
+    assert_eq!(shared(), 1, "one execution for two identical dashboards");
+    let mut week = subscribe(DASHBOARD, json!({"p": pipeline, "r": "LAST_7_DAYS"})).await;
+    assert_eq!(open_count(week.next().await), 0);
+    assert_eq!(shared(), 2, "other arguments, another execution");
+
+    // Two live boards share; one with a cursor replays its own history and runs alone.
+    let mut boards = vec![
+        subscribe(BOARD, json!({"p": pipeline})).await,
+        subscribe(BOARD, json!({"p": pipeline})).await,
+    ];
+    let mut resuming = subscribe(BOARD, json!({"p": pipeline, "after": 0})).await;
+    eventually("six subscriptions held", || {
+        app.app.subscriptions.open() == 6
+    })
+    .await;
+    assert_eq!(
+        shared(),
+        3,
+        "the boards without a cursor share one execution"
+    );
+    eventually("the tenant's feed followed", || app.app.feeds.len() == 1).await;
+
+    let create = "mutation { createOpportunity(input: {title: \"Shared\", value: {amount: 10, currency: \"EUR\"}}) { id } }";
+    app.gql(&t.host, Some(&t.owner_token), create, json!({}))
+        .await
+        .ok();
+    for board in boards.iter_mut().chain([&mut resuming]) {
+        let change = board.next().await["data"]["pipelineBoard"].clone();
+        assert_eq!(change["type"], "opportunity.created", "{change}");
+        assert_eq!(change["opportunity"]["title"], "Shared");
+    }
+    for viewer in [&mut first, &mut second, &mut week] {
+        assert_eq!(open_count(viewer.next().await), 1);
+    }
+
+    // The first viewer leaving does not stop the others' execution.
+    drop(first);
+    eventually("the first viewer's slot freed", || {
+        app.app.subscriptions.open() == 5
+    })
+    .await;
+    app.gql(&t.host, Some(&t.owner_token), create, json!({}))
+        .await
+        .ok();
+    assert_eq!(open_count(second.next().await), 2);
+    assert_eq!(open_count(week.next().await), 2);
+    assert_eq!(shared(), 3);
+
+    // Once every subscriber left, nothing runs.
+    drop((second, week, boards, resuming));
+    eventually("every execution stopped", || shared() == 0).await;
+    eventually("every slot freed", || app.app.subscriptions.open() == 0).await;
+}
+
+#[tokio::test]
+async fn a_deactivation_ends_only_that_users_share_of_an_execution() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let pipeline = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ pipelines { id } }",
+            json!({}),
+        )
+        .await
+        .ok()
+        .data("pipelines")[0]["id"]
+        .clone();
+    let (leaving_id, leaving_token) = app.add_user(&t, "SALES").await;
+    let (_, staying_token) = app.add_user(&t, "SALES").await;
+    let mut viewers = Vec::new();
+    for token in [&leaving_token, &staying_token] {
+        let mut viewer = app
+            .subscribe(
+                &t.host,
+                Some(token),
+                "graphql-transport-ws",
+                DASHBOARD,
+                json!({"p": pipeline}),
+            )
+            .await
+            .expect("subscribed");
+        viewer.next().await;
+        viewers.push(viewer);
+    }
+    assert_eq!(
+        app.app.shared_subscriptions.len(),
+        1,
+        "same role, same execution"
+    );
+    app.gql(
+        &t.host,
+        Some(&t.owner_token),
+        "mutation($u: ID!) { deactivateUser(userId: $u) { status } }",
+        json!({"u": leaving_id}),
+    )
+    .await
+    .ok();
+    let ended = viewers[0].next_message().await;
+    assert_eq!(ended["type"], "complete", "{ended}");
+    app.gql(&t.host, Some(&t.owner_token), "mutation { createOpportunity(input: {title: \"Still watched\", value: {amount: 10, currency: \"EUR\"}}) { id } }", json!({}))
+        .await
+        .ok();
+    // The deactivation itself may bring a snapshot first; the new deal's follows.
+    for _ in 0..3 {
+        if viewers[1].next().await["data"]["dashboard"]["openCount"] == 1 {
+            return;
+        }
+    }
+    panic!("the other user's dashboard stopped updating");
+}
+
+#[tokio::test]
+async fn a_bad_subscription_gets_an_error_with_a_code() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let other = app.provision(&admin).await;
+    let foreign = app
+        .gql(
+            &other.host,
+            Some(&other.owner_token),
+            "{ pipelines { id } }",
+            json!({}),
+        )
+        .await
+        .ok()
+        .data("pipelines")[0]["id"]
+        .clone();
+    let cases = [
+        (DASHBOARD, json!({"p": foreign}), "NOT_FOUND"),
+        (
+            DASHBOARD,
+            json!({"p": foreign, "r": "FOREVER"}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "subscription { events { noSuchField } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (FOLLOW, json!({"after": -1}), "BAD_USER_INPUT"),
+    ];
+    for (query, variables, code) in cases {
+        let mut sub = app
+            .subscribe(
+                &t.host,
+                Some(&t.owner_token),
+                "graphql-transport-ws",
+                query,
+                variables.clone(),
+            )
+            .await
+            .expect("connected");
+        let refused = sub.next_message().await;
+        assert_eq!(
+            refused["payload"]["errors"][0]["extensions"]["code"], code,
+            "{query} {variables}: {refused}"
+        );
+        assert_eq!(sub.next_message().await["type"], "complete");
+    }
+    assert_eq!(app.app.subscriptions.open(), 0, "refusals hold no slot");
+}

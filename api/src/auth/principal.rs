@@ -3,7 +3,15 @@ use uuid::Uuid;
 /// A tenant user's role. Ranks order what each may do: owner > admin > manager >
 /// sales = support > viewer.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

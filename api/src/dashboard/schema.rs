@@ -100,15 +100,8 @@ impl DashboardSubscription {
             let tenant = crate::events::schema::subscriber_tenant(ctx)?;
             let app = ctx.app()?;
             crate::crm::schema::check_pipeline(app, &tenant, pipeline).await?;
-            let slot = crate::events::slots::acquire(
-                app,
-                crate::events::schema::connection(ctx)?,
-                tenant.id,
-            )?;
-            let principal = ctx.principal()?.clone();
-            let stream = live::watch(app, &tenant, pipeline, range)?
-                .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into));
-            Ok(crate::events::slots::guard(stream, slot, app, &principal))
+            Ok(live::watch(app, &tenant, pipeline, range)?
+                .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into)))
         })
         .await
     }

@@ -134,25 +134,12 @@ impl EventsSubscription {
             }
             let app = ctx.app()?.clone();
             let tenant = subscriber_tenant(ctx)?;
-            let slot = super::slots::acquire(&app, connection(ctx)?, tenant.id)?;
-            let principal = ctx.principal()?.clone();
             let stream =
-                super::follow::follow(app.clone(), tenant, types.unwrap_or_default(), after)
-                    .await?;
-            let stream =
-                stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into));
-            Ok(super::slots::guard(stream, slot, &app, &principal))
+                super::follow::follow(app, tenant, types.unwrap_or_default(), after).await?;
+            Ok(stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into)))
         })
         .await
     }
-}
-
-/// The subscriptions of the calling WebSocket connection.
-pub(crate) fn connection<'a>(
-    ctx: &Context<'a>,
-) -> crate::error::AppResult<&'a super::slots::ConnectionSubscriptions> {
-    ctx.data::<super::slots::ConnectionSubscriptions>()
-        .map_err(|_| AppError::internal("subscription outside a WebSocket connection"))
 }
 
 /// The tenant of the calling WebSocket connection.

@@ -5,6 +5,7 @@
 pub mod batching;
 pub mod pagination;
 mod request;
+pub mod subscriptions;
 
 use std::sync::Arc;
 

@@ -31,6 +31,7 @@ use crate::{
         analyze_operation,
         batching::{self, RequestSpawner},
         finalize_response,
+        subscriptions::SubscriptionExecutor,
     },
     tenancy::{HostTarget, Tenant, TenantTx, TxMode},
 };
@@ -203,9 +204,9 @@ fn prepare(
     }
     if info.introspection && !signed_in && app.config.is_production() {
         // Partners read the checked-in SDL; the live schema is for signed-in users.
-        return Ok(Err(Response::from_errors(vec![server_error(
-            AppError::Unauthenticated("sign in to introspect the schema".into()),
-        )])));
+        return Ok(Err(Response::from_errors(vec![
+            AppError::Unauthenticated("sign in to introspect the schema".into()).to_server_error(),
+        ])));
     }
     if info.kind == OperationType::Subscription {
         return Ok(Err(Response::from_errors(vec![with_code(
@@ -259,7 +260,7 @@ async fn run_tenant(
     };
     if let Err(e) = TenantTx::finish_shared(tx).await {
         // Nothing may be acknowledged that was not committed.
-        return Ok(Response::from_errors(vec![server_error(e)]));
+        return Ok(Response::from_errors(vec![e.to_server_error()]));
     }
     finalize_response(&mut response);
     Ok(response)
@@ -321,7 +322,10 @@ async fn websocket(
         );
     };
     tracing::Span::current().record("tenant", tenant.slug.as_str());
-    let schema = state.tenant_read_schema.clone();
+    let executor = SubscriptionExecutor {
+        schema: state.tenant_read_schema.clone(),
+        app: state.app.clone(),
+    };
     let keys = state.app.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -349,7 +353,7 @@ async fn websocket(
                     other => other,
                 })
             });
-            GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
+            GraphQLWebSocket::new_with_pair(sink, stream, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let forbidden =
                         |why: &str| async_graphql::Error::new(format!("{FORBIDDEN}: {why}"));
@@ -427,15 +431,4 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
         .get_or_insert_with(Default::default)
         .set("code", code);
     error
-}
-
-fn server_error(error: AppError) -> ServerError {
-    let error = error.to_graphql();
-    ServerError {
-        message: error.message,
-        source: None,
-        locations: Vec::new(),
-        path: Vec::new(),
-        extensions: error.extensions,
-    }
 }

@@ -48,6 +48,12 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             app.subscriptions.open() as u64,
         ),
         (
+            "nexo_shared_subscription_executions",
+            "gauge",
+            "Live subscription executions, each shared by its identical subscribers.",
+            app.shared_subscriptions.len() as u64,
+        ),
+        (
             "nexo_event_feeds",
             "gauge",
             "Tenants whose event log this instance follows for subscribers.",

@@ -83,13 +83,6 @@ impl CrmSubscription {
             let app = ctx.app()?.clone();
             let tenant = crate::events::schema::subscriber_tenant(ctx)?;
             check_pipeline(&app, &tenant, pipeline_id).await?;
-            let slot = crate::events::slots::acquire(
-                &app,
-                crate::events::schema::connection(ctx)?,
-                tenant.id,
-            )?;
-            let principal = ctx.principal()?.clone();
-            let guard_app = app.clone();
             let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
             let pipeline = pipeline_id.to_string();
             let stream = events
@@ -126,9 +119,7 @@ impl CrmSubscription {
                         })
                     })
                 });
-            Ok(crate::events::slots::guard(
-                stream, slot, &guard_app, &principal,
-            ))
+            Ok(stream)
         })
         .await
     }

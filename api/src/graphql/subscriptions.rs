@@ -1,0 +1,369 @@
+//! How WebSocket subscriptions execute. Every subscriber holds its own slot (the limits)
+//! and ends when its user is deactivated. Subscribers of a tenant who send the same live
+//! subscription (same text, operation, variables and role) share one execution: one parsed
+//! document, one resolver stream, and each message resolved once and handed to all of
+//! them. An office screen watching a dashboard then costs little more than its connection,
+//! and a change is resolved once however many watch it. Shared are `dashboard` (a
+//! subscriber who joins gets the latest snapshot first) and `events` and `pipelineBoard`
+//! without `after` (a subscriber who joins gets what happens from then on); a subscription
+//! with a cursor replays its own history and executes on its own.
+
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use async_graphql::{
+    Data, Executor, Request, Response, Value,
+    parser::types::{DocumentOperations, OperationType, Selection},
+};
+use futures::{
+    StreamExt,
+    stream::{self, BoxStream},
+};
+use tokio::{sync::broadcast, task::AbortHandle};
+use uuid::Uuid;
+
+use super::{TenantSchema, finalize_response};
+use crate::{
+    AppContext,
+    auth::{Principal, Role},
+    error::AppError,
+    events::slots::{self, ConnectionSubscriptions},
+    tenancy::Tenant,
+};
+
+/// Messages a shared execution keeps for subscribers that have not read them yet. One
+/// further behind is ended with `SLOW_CONSUMER` rather than holding memory for it; it
+/// subscribes again, with the last sequence it received as `after`.
+const SHARED_BUFFER: usize = 256;
+
+/// The root fields whose live subscription can be shared, and what a joiner gets first.
+#[derive(Clone, Copy)]
+enum Sharing {
+    /// Only what happens after joining (`events`, `pipelineBoard` without `after`).
+    LiveOnly,
+    /// The latest message, then what follows (`dashboard`: each message is a full snapshot).
+    LatestFirst,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ShareKey {
+    tenant: Uuid,
+    role: Role,
+    operation: Option<String>,
+    query: String,
+    variables: String,
+}
+
+/// This instance's shared subscription executions.
+#[derive(Clone, Default)]
+pub struct SharedExecutions(Arc<Mutex<HashMap<ShareKey, Arc<Execution>>>>);
+
+struct Execution {
+    key: ShareKey,
+    sharing: Sharing,
+    channel: Mutex<Channel>,
+    pump: Mutex<Option<AbortHandle>>,
+}
+
+struct Channel {
+    /// `None` once the execution ended: subscribers read what is left, then end.
+    sender: Option<broadcast::Sender<Arc<Response>>>,
+    latest: Option<Arc<Response>>,
+}
+
+impl SharedExecutions {
+    /// Executions running on this instance (each serving one or more subscribers).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Joins the execution of `key`, starting it if none runs.
+    fn join(
+        &self,
+        key: ShareKey,
+        sharing: Sharing,
+        schema: &TenantSchema,
+        request: Request,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        let Ok(mut executions) = self.0.lock() else {
+            return error_stream(AppError::internal("shared subscriptions poisoned"));
+        };
+        if let Some(execution) = executions.get(&key) {
+            let joined = execution.channel.lock().ok().and_then(|channel| {
+                let receiver = channel.sender.as_ref()?.subscribe();
+                Some((receiver, channel.latest.clone()))
+            });
+            if let Some((receiver, latest)) = joined {
+                return self.subscriber(execution.clone(), receiver, latest);
+            }
+        }
+        let (sender, receiver) = broadcast::channel(SHARED_BUFFER);
+        let execution = Arc::new(Execution {
+            key: key.clone(),
+            sharing,
+            channel: Mutex::new(Channel {
+                sender: Some(sender),
+                latest: None,
+            }),
+            pump: Mutex::new(None),
+        });
+        let pump = {
+            let execution = execution.clone();
+            let registry = self.clone();
+            let mut responses = schema.execute_stream_with_session_data(request, session);
+            tokio::spawn(async move {
+                while let Some(mut response) = responses.next().await {
+                    finalize_response(&mut response);
+                    execution.publish(Arc::new(response));
+                }
+                registry.finish(&execution);
+            })
+        };
+        if let Ok(mut slot) = execution.pump.lock() {
+            *slot = Some(pump.abort_handle());
+        }
+        executions.insert(key, execution.clone());
+        self.subscriber(execution, receiver, None)
+    }
+
+    fn subscriber(
+        &self,
+        execution: Arc<Execution>,
+        receiver: broadcast::Receiver<Arc<Response>>,
+        latest: Option<Arc<Response>>,
+    ) -> BoxStream<'static, Response> {
+        let member = Member {
+            registry: self.clone(),
+            execution,
+            receiver: Some(receiver),
+        };
+        let first = stream::iter(latest.map(|r| copy(&r)));
+        let live = stream::unfold(Some(member), |member| async move {
+            let mut member = member?;
+            let receiver = member.receiver.as_mut()?;
+            match receiver.recv().await {
+                Ok(response) => Some((copy(&response), Some(member))),
+                Err(broadcast::error::RecvError::Closed) => None,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    let error = AppError::SlowConsumer(format!(
+                        "this subscriber fell {missed} messages behind and was ended; \
+                         subscribe again (with the last sequence received as `after`)"
+                    ));
+                    Some((Response::from_errors(vec![error.to_server_error()]), None))
+                }
+            }
+        });
+        first.chain(live).boxed()
+    }
+
+    /// The execution's stream ended: later subscribers start a new one.
+    fn finish(&self, execution: &Arc<Execution>) {
+        if let Ok(mut executions) = self.0.lock()
+            && executions
+                .get(&execution.key)
+                .is_some_and(|e| Arc::ptr_eq(e, execution))
+        {
+            executions.remove(&execution.key);
+        }
+        if let Ok(mut channel) = execution.channel.lock() {
+            channel.sender = None;
+        }
+    }
+}
+
+impl Execution {
+    fn publish(&self, response: Arc<Response>) {
+        let Ok(mut channel) = self.channel.lock() else {
+            return;
+        };
+        if matches!(self.sharing, Sharing::LatestFirst) {
+            channel.latest = Some(response.clone());
+        }
+        if let Some(sender) = &channel.sender {
+            // No receiver: the last subscriber is leaving and stops this execution.
+            let _ = sender.send(response);
+        }
+    }
+}
+
+/// One subscriber of a shared execution; the last to leave stops it.
+struct Member {
+    registry: SharedExecutions,
+    execution: Arc<Execution>,
+    receiver: Option<broadcast::Receiver<Arc<Response>>>,
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        // Under the registry's lock, as joins are: nobody joins between the count and the
+        // removal.
+        let Ok(mut executions) = self.registry.0.lock() else {
+            return;
+        };
+        drop(self.receiver.take());
+        let listeners = self
+            .execution
+            .channel
+            .lock()
+            .map(|c| c.sender.as_ref().map_or(0, |s| s.receiver_count()))
+            .unwrap_or_default();
+        if listeners > 0 {
+            return;
+        }
+        if executions
+            .get(&self.execution.key)
+            .is_some_and(|e| Arc::ptr_eq(e, &self.execution))
+        {
+            executions.remove(&self.execution.key);
+        }
+        if let Some(pump) = self.execution.pump.lock().ok().and_then(|mut p| p.take()) {
+            pump.abort();
+        }
+    }
+}
+
+/// A response for one more subscriber (the WebSocket protocol takes them by value).
+fn copy(response: &Response) -> Response {
+    let mut copy = Response::new(response.data.clone());
+    copy.errors = response.errors.clone();
+    copy.extensions = response.extensions.clone();
+    copy
+}
+
+fn error_stream(error: AppError) -> BoxStream<'static, Response> {
+    stream::once(async move { Response::from_errors(vec![error.to_server_error()]) }).boxed()
+}
+
+/// Runs the WebSocket operations of one connection on the tenant read schema.
+#[derive(Clone)]
+pub struct SubscriptionExecutor {
+    pub schema: TenantSchema,
+    pub app: AppContext,
+}
+
+impl Executor for SubscriptionExecutor {
+    async fn execute(&self, request: Request) -> Response {
+        let mut response = self.schema.execute(request).await;
+        finalize_response(&mut response);
+        response
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let session = session.unwrap_or_default();
+        let (Some(principal), Some(tenant), Some(connection)) = (
+            get::<Principal>(&session).cloned(),
+            get::<Arc<Tenant>>(&session).map(|t| t.id),
+            get::<ConnectionSubscriptions>(&session),
+        ) else {
+            return self.alone(request, session);
+        };
+        // Anything but a well-formed subscription is async-graphql's to answer.
+        let Some(sharing) = plan(&mut request) else {
+            return self.alone(request, session);
+        };
+        let slot = match slots::acquire(&self.app, connection, tenant) {
+            Ok(slot) => slot,
+            Err(error) => return error_stream(error),
+        };
+        let stream = match sharing {
+            Some(sharing) => {
+                let key = ShareKey {
+                    tenant,
+                    role: principal.role,
+                    operation: request.operation_name.clone(),
+                    query: request.query.clone(),
+                    variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+                };
+                self.app
+                    .shared_subscriptions
+                    .join(key, sharing, &self.schema, request, session)
+            }
+            None => self.alone(request, session),
+        };
+        slots::guard(stream, slot, &self.app, &principal).boxed()
+    }
+}
+
+impl SubscriptionExecutor {
+    /// An operation executed for its subscriber only.
+    fn alone(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response> {
+        self.schema
+            .execute_stream_with_session_data(request, session)
+            .map(|mut response| {
+                finalize_response(&mut response);
+                response
+            })
+            .boxed()
+    }
+}
+
+fn get<T: Any>(data: &Data) -> Option<&T> {
+    data.get(&TypeId::of::<T>())
+        .and_then(|value| value.downcast_ref::<T>())
+}
+
+/// `None` when the request is not a subscription async-graphql can run (it answers with
+/// the error); `Some(None)` for a subscription that executes on its own; `Some(Some(_))`
+/// for one that can be shared.
+fn plan(request: &mut Request) -> Option<Option<Sharing>> {
+    let operation_name = request.operation_name.clone();
+    let variables = request.variables.clone();
+    let document = request.parsed_query().ok()?;
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), None) => &operation.node,
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            &operations.get(name.as_str())?.node
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            &operations.values().next()?.node
+        }
+        _ => return None,
+    };
+    if operation.ty != OperationType::Subscription {
+        return None;
+    }
+    let [selection] = operation.selection_set.node.items.as_slice() else {
+        return Some(None);
+    };
+    let Selection::Field(field) = &selection.node else {
+        return Some(None);
+    };
+    let field = &field.node;
+    if !field.directives.is_empty() {
+        return Some(None);
+    }
+    let sharing = match field.name.node.as_str() {
+        "dashboard" => Sharing::LatestFirst,
+        "events" | "pipelineBoard" => Sharing::LiveOnly,
+        _ => return Some(None),
+    };
+    // A cursor means a history of its own to replay.
+    let cursor = field.get_argument("after").map(|argument| {
+        argument.node.clone().into_const_with(|name| {
+            let value = variables.get(&name).cloned().or_else(|| {
+                operation
+                    .variable_definitions
+                    .iter()
+                    .find(|d| d.node.name.node == name)
+                    .and_then(|d| d.node.default_value().cloned())
+            });
+            Ok::<_, ()>(value.unwrap_or(Value::Null))
+        })
+    });
+    match cursor {
+        None | Some(Ok(Value::Null)) => Some(Some(sharing)),
+        Some(_) => Some(None),
+    }
+}
