@@ -32,6 +32,8 @@ type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 const BOARD: &str = "subscription($p: ID!, $a: Int) { pipelineBoard(pipelineId: $p, after: $a) { sequence type opportunityId opportunity { id title stage { name } contact { fullName } owner { email } } } }";
 const DASHBOARD: &str = "subscription($p: ID!) { dashboard(pipelineId: $p) { openCount openValue { amount currency } weightedValue { amount } wonCount winRate activitiesToday overdueTasks coldLeads } }";
 const EVENTS: &str = "subscription { events { sequence type entityId } }";
+/// Events after a cursor: a subscription with a history of its own, never shared.
+const RESUME: &str = "subscription($a: Int) { events(after: $a) { sequence type entityId } }";
 
 /// A WebSocket with one subscription, acknowledged by the server.
 async fn open(
@@ -241,17 +243,11 @@ pub async fn idle(bench: &Bench, tenants: &[BenchTenant]) -> anyhow::Result<Stri
     let kinds: Vec<&str> = bench.args.idle_kinds.split(',').map(str::trim).collect();
     let port = bench.server.port;
     // Every tenant in use before measuring, so that what its database connection costs
-    // (on SQLite a pool per tenant) is not counted as its subscribers' cost.
+    // (on SQLite a pool per tenant) is not counted as its subscribers' cost; its log's
+    // head is the cursor of `resume` subscriptions.
+    let mut heads = Vec::with_capacity(tenants.len());
     for tenant in tenants {
-        bench
-            .client
-            .post(
-                &tenant.host,
-                Some(&tenant.token),
-                "{ events(after: 0, first: 1) { lastSequence } }",
-                json!({}),
-            )
-            .await?;
+        heads.push(log_head(bench, tenant).await?);
     }
     let open_before = bench.server.live_subscriptions().await?;
     let rss_before = bench.server.rss_kib()?;
@@ -260,13 +256,14 @@ pub async fn idle(bench: &Bench, tenants: &[BenchTenant]) -> anyhow::Result<Stri
     // its shared dashboard, statement caches); the second shows what one more subscriber
     // costs.
     let half = total / 2;
-    let mut sockets = open_idle(port, tenants, &kinds, 0..half).await?;
+    let mut sockets = open_idle(port, tenants, &heads, &kinds, 0..half).await?;
     wait_held(bench, open_before, half).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_half = bench.server.rss_kib()?;
-    sockets.extend(open_idle(port, tenants, &kinds, half..total).await?);
+    sockets.extend(open_idle(port, tenants, &heads, &kinds, half..total).await?);
     let opening = started.elapsed().as_secs_f64();
     let held = wait_held(bench, open_before, total).await?;
+    let executions = bench.server.subscription_executions().await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_after = bench.server.rss_kib()?;
     // Live: a change in the first tenant reaches its first subscriber (an events one when
@@ -309,7 +306,7 @@ pub async fn idle(bench: &Bench, tenants: &[BenchTenant]) -> anyhow::Result<Stri
         "idle ({kinds}): {held} of {total} subscriptions held over {tenants} tenants (opened in \
          {opening:.1} s); server memory {marginal:.2} KiB per further idle subscriber, {average:.2} \
          KiB per subscriber with the per-tenant setup of the first {half} ({all:.1} MiB in all); \
-         a change reached a subscriber: {reached}",
+         {executions} shared executions served them; a change reached a subscriber: {reached}",
         kinds = kinds.join("+"),
         tenants = tenants.len(),
         marginal = (rss_after - rss_half) / (total - half).max(1) as f64,
@@ -328,6 +325,7 @@ pub async fn idle(bench: &Bench, tenants: &[BenchTenant]) -> anyhow::Result<Stri
 async fn open_idle(
     port: u16,
     tenants: &[BenchTenant],
+    heads: &[i64],
     kinds: &[&str],
     range: std::ops::Range<usize>,
 ) -> anyhow::Result<Vec<Socket>> {
@@ -337,6 +335,7 @@ async fn open_idle(
             let (query, variables) = match kinds[(i / tenants.len()) % kinds.len()] {
                 "board" => (BOARD, json!({"p": tenant.board_id})),
                 "dashboard" => (DASHBOARD, json!({"p": tenant.board_id})),
+                "resume" => (RESUME, json!({"a": heads[i % tenants.len()]})),
                 _ => (EVENTS, json!({})),
             };
             open(port, tenant, query, variables)

@@ -75,7 +75,8 @@ struct Args {
     idle_subscriptions: usize,
     #[arg(long, default_value_t = 100)]
     idle_tenants: usize,
-    /// Kinds of idle subscription, taken in turn: events, board, dashboard.
+    /// Kinds of idle subscription, taken in turn: events, board, dashboard (identical ones
+    /// share an execution), resume (events after a cursor: each runs alone).
     #[arg(long, default_value = "events,board,dashboard")]
     idle_kinds: String,
     /// Write the report as JSON to this file too.

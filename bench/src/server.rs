@@ -212,6 +212,13 @@ impl Server {
         self.metrics().await?.counter("nexo_live_subscriptions")
     }
 
+    /// Executions serving the live subscriptions (identical ones share one).
+    pub async fn subscription_executions(&self) -> anyhow::Result<u64> {
+        self.metrics()
+            .await?
+            .counter("nexo_shared_subscription_executions")
+    }
+
     /// Stops the server as an operator would (SIGTERM: a graceful shutdown), killing it
     /// if it has not stopped within 30 seconds.
     pub async fn stop(mut self) -> anyhow::Result<()> {
