@@ -203,6 +203,25 @@ fn production_refuses_to_start_without_a_secret() {
 }
 
 #[test]
+fn a_bad_planner_setting_stops_the_server_with_its_name() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let output = Command::new(env!("CARGO_BIN_EXE_nexo"))
+        .args(["serve"])
+        .env_remove("NEXO_DATABASE_URL")
+        .env("NEXO_PG_RANDOM_PAGE_COST", "fast")
+        .env("NEXO_DATA_DIR", dir.path())
+        .env("NEXO_LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("nexo runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("NEXO_PG_RANDOM_PAGE_COST=\"fast\""),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn development_keeps_its_generated_secret() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let first = api::auth::load_or_create_dev_secret(dir.path()).expect("secret");

@@ -246,7 +246,8 @@ async fn the_board_runs_the_same_few_statements_whatever_its_size() {
         small_count, large_count,
         "statements must not grow with the board"
     );
-    assert!(large_count <= 8, "the board took {large_count} statements");
+    // Pipeline, stages, column totals, and the cards with their edges.
+    assert!(large_count <= 4, "the board took {large_count} statements");
     eprintln!("board statements: {small_count} (3 stages x 2) and {large_count} (12 stages x 200)");
 
     let stages = large_board

@@ -212,10 +212,10 @@ async fn bad_slugs_are_refused_and_create_nothing() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let provision = "mutation($input: ProvisionTenantInput!) { provisionTenant(input: $input) { tenant { slug } } }";
-    let count = "{ tenants { totalCount } }";
-    let before = app
-        .gql(&app.admin_host(), Some(&admin), count, json!({}))
-        .await;
+    // Named uniquely: tests on one database provision tenants at the same time, so only
+    // this name tells whether one of these attempts left a tenant behind.
+    let name = format!("Refused {}", tests::random_slug());
+    let count = "query($n: String!) { tenants(filter: {search: $n}) { totalCount } }";
     let long = format!("a{}", "b".repeat(40));
     for slug in [
         "Acme",
@@ -227,8 +227,12 @@ async fn bad_slugs_are_refused_and_create_nothing() {
         "acme-",
     ] {
         let reply = app
-            .gql(&app.admin_host(), Some(&admin), provision,
-                json!({"input": {"slug": slug, "name": "Acme", "ownerEmail": "owner@acme.example"}}))
+            .gql(
+                &app.admin_host(),
+                Some(&admin),
+                provision,
+                json!({"input": {"slug": slug, "name": name, "ownerEmail": "owner@acme.example"}}),
+            )
             .await;
         assert_eq!(
             reply.error_code(),
@@ -239,20 +243,21 @@ async fn bad_slugs_are_refused_and_create_nothing() {
         assert_eq!(reply.body["errors"][0]["extensions"]["field"], "slug");
     }
     let bad_email = app
-        .gql(&app.admin_host(), Some(&admin), provision,
-            json!({"input": {"slug": tests::random_slug(), "name": "Acme", "ownerEmail": "nobody"}}))
+        .gql(
+            &app.admin_host(),
+            Some(&admin),
+            provision,
+            json!({"input": {"slug": tests::random_slug(), "name": name, "ownerEmail": "nobody"}}),
+        )
         .await;
     assert_eq!(
         bad_email.body["errors"][0]["extensions"]["field"],
         "ownerEmail"
     );
-    let after = app
-        .gql(&app.admin_host(), Some(&admin), count, json!({}))
+    let left = app
+        .gql(&app.admin_host(), Some(&admin), count, json!({"n": name}))
         .await;
-    assert_eq!(
-        before.data("tenants.totalCount"),
-        after.data("tenants.totalCount")
-    );
+    assert_eq!(left.ok().data("tenants.totalCount"), &json!(0));
 
     let t = app.provision(&admin).await;
     let duplicate = app
@@ -448,4 +453,47 @@ async fn migrating_twice_changes_nothing_the_second_time() {
     }
     assert_eq!(second.tenant_migrations_applied, 0);
     assert_eq!(app.app.store.migrate_control().await.expect("control"), 0);
+}
+
+/// Tenant connections plan for cached data (`NEXO_PG_RANDOM_PAGE_COST`, 1.1 by default),
+/// or keep the server's own setting with `server`. PostgreSQL only: SQLite has no planner
+/// costs to set.
+#[tokio::test]
+async fn tenant_connections_plan_for_cached_data() {
+    if tests::test_database_url().is_none() {
+        return;
+    }
+    /// The tenant connection's setting, and the server's own.
+    async fn random_page_cost(app: &tests::TestApp, slug: &str) -> (String, String) {
+        use sea_orm::{ConnectionTrait, Statement};
+        app.app
+            .store
+            .read(&Slug::parse(slug).expect("slug"), |conn| {
+                Box::pin(async move {
+                    let row = conn
+                        .query_one_raw(Statement::from_string(
+                            conn.get_database_backend(),
+                            "SELECT setting, reset_val FROM pg_settings \
+                             WHERE name = 'random_page_cost'",
+                        ))
+                        .await?
+                        .expect("a row");
+                    Ok((
+                        row.try_get_by_index::<String>(0)?,
+                        row.try_get_by_index::<String>(1)?,
+                    ))
+                })
+            })
+            .await
+            .expect("read")
+    }
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    assert_eq!(random_page_cost(&app, &t.slug).await.0, "1.1");
+    let kept = spawn_app_with(|c| c.pg_random_page_cost = None).await;
+    let admin = kept.admin_token().await;
+    let t = kept.provision(&admin).await;
+    let (setting, server) = random_page_cost(&kept, &t.slug).await;
+    assert_eq!(setting, server, "the server's own setting");
 }

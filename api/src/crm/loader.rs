@@ -84,16 +84,19 @@ tx_loader!(
 );
 
 tx_loader!(
-    /// (stage id, n) -> the first n opportunities of the stage in board order.
-    FirstOpportunitiesPerStage, (Uuid, u64) => Vec<opportunity::Model>, |conn, keys| {
-        let mut by_limit: HashMap<u64, Vec<Uuid>> = HashMap::new();
-        for (stage, limit) in keys {
-            by_limit.entry(*limit).or_default().push(*stage);
+    /// (stage id, n, with the latest activity) -> the first n opportunities of the stage in
+    /// board order, with their edges.
+    FirstOpportunitiesPerStage, (Uuid, u64, bool) => Vec<(opportunity::Model, Arc<opportunities::Edges>)>, |conn, keys| {
+        let mut by_shape: HashMap<(u64, bool), Vec<Uuid>> = HashMap::new();
+        for (stage, limit, with_activity) in keys {
+            by_shape.entry((*limit, *with_activity)).or_default().push(*stage);
         }
         let mut loaded = HashMap::new();
-        for (limit, stages) in by_limit {
-            for (stage, rows) in opportunities::first_per_stage(conn, &stages, limit).await? {
-                loaded.insert((stage, limit), rows);
+        for ((limit, with_activity), stages) in by_shape {
+            for (stage, rows) in
+                opportunities::first_per_stage(conn, &stages, limit, with_activity).await?
+            {
+                loaded.insert((stage, limit, with_activity), rows);
             }
         }
         Ok(loaded)

@@ -96,8 +96,21 @@ impl Store {
                     .connect(url)
                     .await
                     .context("connecting to PostgreSQL (control plane)")?;
+                let random_page_cost = config.pg_random_page_cost;
                 let tenant_pool = PgPoolOptions::new()
                     .max_connections(config.db_max_connections)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            use sea_orm::sqlx::Executor;
+                            if let Some(cost) = random_page_cost {
+                                conn.execute(sea_orm::sqlx::AssertSqlSafe(format!(
+                                    "SET random_page_cost = {cost}"
+                                )))
+                                .await?;
+                            }
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await
                     .context("connecting to PostgreSQL (tenant pool)")?;

@@ -308,12 +308,18 @@ pub struct StageColumn {
 #[Object]
 impl StageColumn {
     async fn nodes(&self, ctx: &Context<'_>) -> GqlResult<Vec<OpportunityNode>> {
-        let rows =
-            load_one::<FirstOpportunitiesPerStage, _>(ctx, (self.stage_id, self.first)).await?;
+        // The cards' edges come with them; the latest activity only when asked for (it
+        // costs a lookup per card).
+        let with_activity = ctx.look_ahead().field("latestActivity").exists();
+        let rows = load_one::<FirstOpportunitiesPerStage, _>(
+            ctx,
+            (self.stage_id, self.first, with_activity),
+        )
+        .await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(|o| OpportunityNode(o, Some(self.probability), None))
+            .map(|(o, edges)| OpportunityNode(o, Some(self.probability), Some(edges)))
             .collect())
     }
     /// How many opportunities the column holds in all.
@@ -462,6 +468,9 @@ impl OpportunityNode {
             .map(StageNode))
     }
     async fn latest_activity(&self, ctx: &Context<'_>) -> GqlResult<Option<ActivityNode>> {
+        if let Some(Some(known)) = self.2.as_ref().map(|e| &e.latest_activity) {
+            return Ok(known.clone().map(ActivityNode));
+        }
         Ok(load_one::<LatestActivity, _>(ctx, self.0.id)
             .await?
             .map(ActivityNode))
