@@ -240,6 +240,20 @@ impl TestApp {
         }
     }
 
+    /// The id of the tenant's first pipeline (the default one of a new tenant).
+    pub async fn first_pipeline_id(&self, tenant: &TestTenant) -> Value {
+        self.gql(
+            &tenant.host,
+            Some(&tenant.owner_token),
+            "{ pipelines { id } }",
+            json!({}),
+        )
+        .await
+        .ok()
+        .data("pipelines")[0]["id"]
+            .clone()
+    }
+
     /// Invites a user with `role` into `tenant` and signs them in; returns (user id, token).
     pub async fn add_user(&self, tenant: &TestTenant, role: &str) -> (String, String) {
         let email = format!("{}@{}.example", random_slug(), tenant.slug);

@@ -119,17 +119,7 @@ async fn many_viewers_of_one_dashboard_cost_one_computation_per_change() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let pipeline = app
-        .gql(
-            &t.host,
-            Some(&t.owner_token),
-            "{ pipelines { id } }",
-            json!({}),
-        )
-        .await
-        .ok()
-        .data("pipelines")[0]["id"]
-        .clone();
+    let pipeline = app.first_pipeline_id(&t).await;
     let subscription = "subscription($p: ID!) { dashboard(pipelineId: $p) { openCount } }";
     let mut viewers = Vec::new();
     for _ in 0..10 {

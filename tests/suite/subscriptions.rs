@@ -335,15 +335,7 @@ async fn board_subscribers_share_one_load_per_change() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let pipelines = app
-        .gql(
-            &t.host,
-            Some(&t.owner_token),
-            "{ pipelines { id } }",
-            json!({}),
-        )
-        .await;
-    let pipeline = pipelines.ok().data("pipelines")[0]["id"].clone();
+    let pipeline = app.first_pipeline_id(&t).await;
     let create = "mutation { createOpportunity(input: {title: \"Shared\", value: {amount: 1, currency: \"EUR\"}}) { id } }";
     let mut statements = Vec::new();
     for subscribers in [1usize, 20] {
@@ -520,17 +512,7 @@ async fn identical_live_subscriptions_share_one_execution() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let pipeline = app
-        .gql(
-            &t.host,
-            Some(&t.owner_token),
-            "{ pipelines { id } }",
-            json!({}),
-        )
-        .await
-        .ok()
-        .data("pipelines")[0]["id"]
-        .clone();
+    let pipeline = app.first_pipeline_id(&t).await;
     let shared = || app.app.shared_subscriptions.len();
     let subscribe = |query: &'static str, variables: Value| {
         let (app, t) = (&app, &t);
@@ -613,17 +595,7 @@ async fn a_deactivation_ends_only_that_users_share_of_an_execution() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let pipeline = app
-        .gql(
-            &t.host,
-            Some(&t.owner_token),
-            "{ pipelines { id } }",
-            json!({}),
-        )
-        .await
-        .ok()
-        .data("pipelines")[0]["id"]
-        .clone();
+    let pipeline = app.first_pipeline_id(&t).await;
     let (leaving_id, leaving_token) = app.add_user(&t, "SALES").await;
     let (_, staying_token) = app.add_user(&t, "SALES").await;
     let mut viewers = Vec::new();
@@ -674,17 +646,7 @@ async fn a_bad_subscription_gets_an_error_with_a_code() {
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
     let other = app.provision(&admin).await;
-    let foreign = app
-        .gql(
-            &other.host,
-            Some(&other.owner_token),
-            "{ pipelines { id } }",
-            json!({}),
-        )
-        .await
-        .ok()
-        .data("pipelines")[0]["id"]
-        .clone();
+    let foreign = app.first_pipeline_id(&other).await;
     let cases = [
         (DASHBOARD, json!({"p": foreign}), "NOT_FOUND"),
         (
