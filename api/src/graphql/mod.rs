@@ -16,7 +16,7 @@ use async_graphql::{
 };
 use sea_orm::DatabaseTransaction;
 
-pub use request::{OperationInfo, analyze_operation, finalize_response};
+pub use request::{OperationInfo, analyze_operation, finalize_response, selected_operation};
 
 use crate::{
     AppContext,

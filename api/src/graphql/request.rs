@@ -2,9 +2,10 @@
 //! touch on every response: each error carries an `extensions.code`.
 
 use async_graphql::{
-    Response, ServerError,
+    Positioned, Response, ServerError,
     parser::types::{
-        DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+        DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+        SelectionSet,
     },
 };
 
@@ -18,6 +19,19 @@ pub struct OperationInfo {
     pub mutation_fields: usize,
     /// Whether the operation asks for `__schema` or `__type`.
     pub introspection: bool,
+}
+
+/// The operation a request names (or its only one); `None` when it cannot be picked.
+pub fn selected_operation<'d>(
+    doc: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d Positioned<OperationDefinition>> {
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    }
 }
 
 /// Finds the operation to run and checks the alias limit. An operation that cannot be
@@ -43,13 +57,7 @@ pub fn analyze_operation(
             "the request has {aliases} aliases; at most {max_aliases} are allowed"
         )));
     }
-    let operation = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        _ => None,
-    };
-    Ok(match operation {
+    Ok(match selected_operation(doc, operation_name) {
         Some(op) => OperationInfo {
             introspection: op.node.selection_set.node.items.iter().any(|item| {
                 matches!(&item.node, Selection::Field(field)

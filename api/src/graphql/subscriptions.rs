@@ -11,12 +11,12 @@
 use std::{
     any::{Any, TypeId},
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use async_graphql::{
     Data, Executor, Request, Response, Value,
-    parser::types::{DocumentOperations, OperationType, Selection},
+    parser::types::{OperationType, Selection},
 };
 use futures::{
     StreamExt,
@@ -25,7 +25,7 @@ use futures::{
 use tokio::{sync::broadcast, task::AbortHandle};
 use uuid::Uuid;
 
-use super::{TenantSchema, finalize_response};
+use super::{TenantSchema, finalize_response, selected_operation};
 use crate::{
     AppContext,
     auth::{Principal, Role},
@@ -65,7 +65,7 @@ struct Execution {
     key: ShareKey,
     sharing: Sharing,
     channel: Mutex<Channel>,
-    pump: Mutex<Option<AbortHandle>>,
+    pump: OnceLock<AbortHandle>,
 }
 
 struct Channel {
@@ -113,7 +113,7 @@ impl SharedExecutions {
                 sender: Some(sender),
                 latest: None,
             }),
-            pump: Mutex::new(None),
+            pump: OnceLock::new(),
         });
         let pump = {
             let execution = execution.clone();
@@ -127,9 +127,7 @@ impl SharedExecutions {
                 registry.finish(&execution);
             })
         };
-        if let Ok(mut slot) = execution.pump.lock() {
-            *slot = Some(pump.abort_handle());
-        }
+        let _ = execution.pump.set(pump.abort_handle());
         executions.insert(key, execution.clone());
         self.subscriber(execution, receiver, None)
     }
@@ -166,12 +164,8 @@ impl SharedExecutions {
 
     /// The execution's stream ended: later subscribers start a new one.
     fn finish(&self, execution: &Arc<Execution>) {
-        if let Ok(mut executions) = self.0.lock()
-            && executions
-                .get(&execution.key)
-                .is_some_and(|e| Arc::ptr_eq(e, execution))
-        {
-            executions.remove(&execution.key);
+        if let Ok(mut executions) = self.0.lock() {
+            forget(&mut executions, execution);
         }
         if let Ok(mut channel) = execution.channel.lock() {
             channel.sender = None;
@@ -218,15 +212,20 @@ impl Drop for Member {
         if listeners > 0 {
             return;
         }
-        if executions
-            .get(&self.execution.key)
-            .is_some_and(|e| Arc::ptr_eq(e, &self.execution))
-        {
-            executions.remove(&self.execution.key);
-        }
-        if let Some(pump) = self.execution.pump.lock().ok().and_then(|mut p| p.take()) {
+        forget(&mut executions, &self.execution);
+        if let Some(pump) = self.execution.pump.get() {
             pump.abort();
         }
+    }
+}
+
+/// Removes `execution` from the registry, unless a newer one already runs under its key.
+fn forget(executions: &mut HashMap<ShareKey, Arc<Execution>>, execution: &Arc<Execution>) {
+    if executions
+        .get(&execution.key)
+        .is_some_and(|e| Arc::ptr_eq(e, execution))
+    {
+        executions.remove(&execution.key);
     }
 }
 
@@ -269,16 +268,16 @@ impl Executor for SubscriptionExecutor {
         ) else {
             return self.alone(request, session);
         };
-        // Anything but a well-formed subscription is async-graphql's to answer.
-        let Some(sharing) = plan(&mut request) else {
+        let plan = plan(&mut request);
+        if let Plan::NotASubscription = plan {
             return self.alone(request, session);
-        };
+        }
         let slot = match slots::acquire(&self.app, connection, tenant) {
             Ok(slot) => slot,
             Err(error) => return error_stream(error),
         };
-        let stream = match sharing {
-            Some(sharing) => {
+        let stream = match plan {
+            Plan::Shared(sharing) => {
                 let key = ShareKey {
                     tenant,
                     role: principal.role,
@@ -290,7 +289,7 @@ impl Executor for SubscriptionExecutor {
                     .shared_subscriptions
                     .join(key, sharing, &self.schema, request, session)
             }
-            None => self.alone(request, session),
+            Plan::Alone | Plan::NotASubscription => self.alone(request, session),
         };
         slots::guard(stream, slot, &self.app, &principal).boxed()
     }
@@ -314,40 +313,43 @@ fn get<T: Any>(data: &Data) -> Option<&T> {
         .and_then(|value| value.downcast_ref::<T>())
 }
 
-/// `None` when the request is not a subscription async-graphql can run (it answers with
-/// the error); `Some(None)` for a subscription that executes on its own; `Some(Some(_))`
-/// for one that can be shared.
-fn plan(request: &mut Request) -> Option<Option<Sharing>> {
+/// How a WebSocket operation runs.
+enum Plan {
+    /// Not a subscription async-graphql can run: it answers (a query, or the error).
+    NotASubscription,
+    /// A subscription that executes for its subscriber only.
+    Alone,
+    /// A subscription identical subscribers share.
+    Shared(Sharing),
+}
+
+fn plan(request: &mut Request) -> Plan {
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
-    let document = request.parsed_query().ok()?;
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), None) => &operation.node,
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            &operations.get(name.as_str())?.node
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            &operations.values().next()?.node
-        }
-        _ => return None,
+    let Ok(document) = request.parsed_query() else {
+        return Plan::NotASubscription;
     };
+    let Some(operation) = selected_operation(document, operation_name.as_deref()) else {
+        return Plan::NotASubscription;
+    };
+    let operation = &operation.node;
     if operation.ty != OperationType::Subscription {
-        return None;
+        return Plan::NotASubscription;
     }
     let [selection] = operation.selection_set.node.items.as_slice() else {
-        return Some(None);
+        return Plan::Alone;
     };
     let Selection::Field(field) = &selection.node else {
-        return Some(None);
+        return Plan::Alone;
     };
     let field = &field.node;
     if !field.directives.is_empty() {
-        return Some(None);
+        return Plan::Alone;
     }
     let sharing = match field.name.node.as_str() {
         "dashboard" => Sharing::LatestFirst,
         "events" | "pipelineBoard" => Sharing::LiveOnly,
-        _ => return Some(None),
+        _ => return Plan::Alone,
     };
     // A cursor means a history of its own to replay.
     let cursor = field.get_argument("after").map(|argument| {
@@ -363,7 +365,7 @@ fn plan(request: &mut Request) -> Option<Option<Sharing>> {
         })
     });
     match cursor {
-        None | Some(Ok(Value::Null)) => Some(Some(sharing)),
-        Some(_) => Some(None),
+        None | Some(Ok(Value::Null)) => Plan::Shared(sharing),
+        Some(_) => Plan::Alone,
     }
 }
