@@ -30,7 +30,7 @@ pub enum UserStatus {
 
 /// A person who signs in to this tenant.
 #[derive(SimpleObject)]
-#[graphql(name = "User")]
+#[graphql(name = "User", serial)]
 pub struct UserNode {
     pub id: ID,
     pub email: String,

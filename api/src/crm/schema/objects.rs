@@ -1,4 +1,11 @@
 //! CRM output types. Each wraps a model and resolves its edges through dataloaders.
+//!
+//! The types a list may hold by the hundred resolve their fields one after another
+//! (`serial`): resolved concurrently, each object costs a task set with a task per field,
+//! which was a good part of the board's time, and nothing is lost: their fields are
+//! computed at once or wait on a dataloader that every item of the list feeds in the same
+//! pass. `StageColumn` stays concurrent: its three totals read one loader that does not
+//! cache, and in turn they would load it three times.
 
 use std::sync::Arc;
 
@@ -55,6 +62,7 @@ async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<Use
 
 /// An amount of money. `amount` is a decimal string in major units (`"1234.50"`).
 #[derive(SimpleObject, Clone)]
+#[graphql(serial)]
 pub struct Money {
     pub amount: Decimal,
     /// ISO 4217 code.
@@ -89,7 +97,7 @@ pub struct Address {
 pub struct ContactNode(pub contact::Model);
 
 /// A person: a lead or a customer.
-#[Object(name = "Contact")]
+#[Object(name = "Contact", serial)]
 impl ContactNode {
     async fn id(&self) -> ID {
         id(self.0.id)
@@ -167,7 +175,7 @@ impl ContactNode {
 pub struct CompanyNode(pub company::Model);
 
 /// A company (account) that contacts and opportunities belong to.
-#[Object(name = "Company")]
+#[Object(name = "Company", serial)]
 impl CompanyNode {
     async fn id(&self) -> ID {
         id(self.0.id)
@@ -236,7 +244,7 @@ impl CompanyNode {
 pub struct PipelineNode(pub pipeline::Model);
 
 /// A sales pipeline: ordered stages that opportunities move through.
-#[Object(name = "Pipeline")]
+#[Object(name = "Pipeline", serial)]
 impl PipelineNode {
     async fn id(&self) -> ID {
         id(self.0.id)
@@ -264,7 +272,7 @@ impl PipelineNode {
 
 pub struct StageNode(pub pipeline_stage::Model);
 
-#[Object(name = "Stage")]
+#[Object(name = "Stage", serial)]
 impl StageNode {
     async fn id(&self) -> ID {
         id(self.0.id)
@@ -369,7 +377,7 @@ impl OpportunityNode {
 }
 
 /// A deal in a pipeline.
-#[Object(name = "Opportunity")]
+#[Object(name = "Opportunity", serial)]
 impl OpportunityNode {
     async fn id(&self) -> ID {
         id(self.0.id)
@@ -523,7 +531,7 @@ impl StageChangeNode {
 pub struct ActivityNode(pub activity::Model);
 
 /// A call, email, meeting, WhatsApp message, note or task.
-#[Object(name = "Activity")]
+#[Object(name = "Activity", serial)]
 impl ActivityNode {
     async fn id(&self) -> ID {
         id(self.0.id)

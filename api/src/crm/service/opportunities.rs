@@ -3,10 +3,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{NaiveDate, Utc};
-use entity::tenant::{opportunity, pipeline_stage, stage_change};
+use entity::tenant::{activity, company, contact, opportunity, pipeline_stage, stage_change, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Set, Statement,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
 use serde_json::Value;
@@ -16,6 +16,7 @@ use super::{
     Patch,
     audit::{self, Change, Snapshot},
     ensure_company, ensure_user, find_contact, find_opportunity, like_pattern, pipelines,
+    positioned::Positioned,
 };
 use crate::{
     auth::Principal,
@@ -596,8 +597,8 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &OpportunityFilter) -> 
 }
 
 /// The first `limit` opportunities of each stage in board order, those whose status matches
-/// the stage (open deals in open stages), each with its contact, company, owner and stage
-/// (and its latest activity when `with_latest_activity`), in one statement: a `LATERAL ...
+/// the stage (open deals in open stages), each with its contact, company and owner (and its
+/// latest activity when `with_latest_activity`), in one statement: a `LATERAL ...
 /// LIMIT` per stage on PostgreSQL (it walks the board index), a window function on SQLite.
 /// A board's cards then cost no statement and no dataloader wait of their own.
 pub async fn first_per_stage<C: ConnectionTrait>(
@@ -606,26 +607,18 @@ pub async fn first_per_stage<C: ConnectionTrait>(
     limit: u64,
     with_latest_activity: bool,
 ) -> AppResult<HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>>> {
-    use entity::tenant::{activity, company, contact, user};
     if stage_ids.is_empty() {
         return Ok(HashMap::new());
     }
     let backend = conn.get_database_backend();
     let mut values: Vec<sea_orm::Value> = stage_ids.iter().map(|id| (*id).into()).collect();
     values.push((limit as i64).into());
-    let mut columns = vec![
-        aliased::<contact::Entity>("c", CONTACT),
-        aliased::<company::Entity>("co", COMPANY),
-        aliased::<user::Entity>("u", OWNER),
-        aliased::<pipeline_stage::Entity>("s", STAGE),
-    ];
-    if with_latest_activity {
-        columns.push(aliased::<activity::Entity>("a", ACTIVITY));
-    }
-    let columns = columns.join(", ");
-    let edges = "LEFT JOIN contacts c ON c.id = o.contact_id \
-                 LEFT JOIN companies co ON co.id = o.company_id \
-                 LEFT JOIN users u ON u.id = o.owner_id";
+    // The board knows its stages: the cards' rows leave them out.
+    let joins = CardJoins {
+        stage: false,
+        latest_activity: with_latest_activity,
+    };
+    let columns = joins.columns();
     let sql = match backend {
         DbBackend::Postgres => {
             let keys = (1..=stage_ids.len())
@@ -639,11 +632,11 @@ pub async fn first_per_stage<C: ConnectionTrait>(
                 ""
             };
             format!(
-                "SELECT o.*, {columns} FROM (VALUES {keys}) AS k(stage_id) \
+                "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id) \
                  JOIN pipeline_stages s ON s.id = k.stage_id \
                  CROSS JOIN LATERAL (SELECT * FROM opportunities x \
                    WHERE x.stage_id = k.stage_id AND x.status = s.kind \
-                   ORDER BY x.position, x.id LIMIT ${limit}) o {edges}{activity}",
+                   ORDER BY x.position, x.id LIMIT ${limit}) o {CARD_EDGES}{activity}",
                 limit = stage_ids.len() + 1
             )
         }
@@ -656,12 +649,11 @@ pub async fn first_per_stage<C: ConnectionTrait>(
                 ""
             };
             format!(
-                "SELECT o.*, {columns} FROM (SELECT x.*, ROW_NUMBER() OVER \
+                "SELECT {columns} FROM (SELECT x.*, ROW_NUMBER() OVER \
                    (PARTITION BY x.stage_id ORDER BY x.position, x.id) AS board_rank \
                  FROM opportunities x JOIN pipeline_stages k ON k.id = x.stage_id \
                  WHERE x.stage_id IN ({keys}) AND x.status = k.kind) o \
-                 JOIN pipeline_stages s ON s.id = o.stage_id {edges}{activity} \
-                 WHERE o.board_rank <= ?"
+                 {CARD_EDGES}{activity} WHERE o.board_rank <= ?"
             )
         }
     };
@@ -670,20 +662,7 @@ pub async fn first_per_stage<C: ConnectionTrait>(
         .await?;
     let mut grouped: HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>> = HashMap::new();
     for row in rows {
-        let model = opportunity::Model::from_query_result(&row, "")?;
-        let edges = Edges {
-            contact: Option::<contact::Model>::from_query_result(&row, CONTACT)?,
-            company: Option::<company::Model>::from_query_result(&row, COMPANY)?,
-            owner: Option::<user::Model>::from_query_result(&row, OWNER)?,
-            stage: Option::<pipeline_stage::Model>::from_query_result(&row, STAGE)?,
-            latest_activity: if with_latest_activity {
-                Some(Option::<activity::Model>::from_query_result(
-                    &row, ACTIVITY,
-                )?)
-            } else {
-                None
-            },
-        };
+        let (model, edges) = joins.decode(&row)?;
         grouped
             .entry(model.stage_id)
             .or_default()
@@ -695,25 +674,71 @@ pub async fn first_per_stage<C: ConnectionTrait>(
     Ok(grouped)
 }
 
-/// Prefixes of the edges' columns in a board row (an opportunity's own are unprefixed).
-const CONTACT: &str = "contact__";
-const COMPANY: &str = "company__";
-const OWNER: &str = "owner__";
-const STAGE: &str = "stage__";
-const ACTIVITY: &str = "activity__";
+/// The joins of a card's row (opportunity `o`, contact `c`, company `co`, owner `u`, and
+/// when selected stage `s` and latest activity `a`) after `FROM ... o`.
+const CARD_EDGES: &str = "LEFT JOIN contacts c ON c.id = o.contact_id \
+     LEFT JOIN companies co ON co.id = o.company_id \
+     LEFT JOIN users u ON u.id = o.owner_id";
 
-/// `alias.column AS "prefix<column>"` for every column of `E`.
-fn aliased<E: EntityTrait>(alias: &str, prefix: &str) -> String {
-    use sea_orm::{IdenStatic, Iterable};
-    E::Column::iter()
-        .map(|c| {
-            format!(
-                "{alias}.\"{name}\" AS \"{prefix}{name}\"",
-                name = c.as_str()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Which edges besides contact, company and owner a card's row carries.
+#[derive(Clone, Copy)]
+struct CardJoins {
+    stage: bool,
+    latest_activity: bool,
+}
+
+impl CardJoins {
+    /// The SELECT list, in the order `decode` reads it.
+    fn columns(self) -> String {
+        let mut columns = vec![
+            opportunity::Model::select("o"),
+            contact::Model::select("c"),
+            company::Model::select("co"),
+            user::Model::select("u"),
+        ];
+        if self.stage {
+            columns.push(pipeline_stage::Model::select("s"));
+        }
+        if self.latest_activity {
+            columns.push(activity::Model::select("a"));
+        }
+        columns.join(", ")
+    }
+
+    fn decode(self, row: &QueryResult) -> Result<(opportunity::Model, Edges), DbErr> {
+        let mut at = 0;
+        let mut next = |width: usize| {
+            at += width;
+            at - width
+        };
+        let model = opportunity::Model::decode(row, next(opportunity::Model::COLUMNS.len()))?;
+        let contact = contact::Model::decode_optional(row, next(contact::Model::COLUMNS.len()))?;
+        let company = company::Model::decode_optional(row, next(company::Model::COLUMNS.len()))?;
+        let owner = user::Model::decode_optional(row, next(user::Model::COLUMNS.len()))?;
+        let stage = if self.stage {
+            pipeline_stage::Model::decode_optional(row, next(pipeline_stage::Model::COLUMNS.len()))?
+        } else {
+            None
+        };
+        let latest_activity = if self.latest_activity {
+            Some(activity::Model::decode_optional(
+                row,
+                next(activity::Model::COLUMNS.len()),
+            )?)
+        } else {
+            None
+        };
+        Ok((
+            model,
+            Edges {
+                contact,
+                company,
+                owner,
+                stage,
+                latest_activity,
+            },
+        ))
+    }
 }
 
 /// Count and value per currency of each stage (deals whose status matches the stage), in
@@ -777,33 +802,22 @@ pub async fn with_edges<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> AppResult<Option<(opportunity::Model, Edges)>> {
-    use entity::tenant::{company, contact, user};
-    let Some(model) = opportunity::Entity::find_by_id(id).one(conn).await? else {
-        return Ok(None);
+    let backend = conn.get_database_backend();
+    let joins = CardJoins {
+        stage: true,
+        latest_activity: false,
     };
-    let contact = match model.contact_id {
-        Some(id) => contact::Entity::find_by_id(id).one(conn).await?,
-        None => None,
+    let placeholder = match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
     };
-    let company = match model.company_id {
-        Some(id) => company::Entity::find_by_id(id).one(conn).await?,
-        None => None,
-    };
-    let owner = match model.owner_id {
-        Some(id) => user::Entity::find_by_id(id).one(conn).await?,
-        None => None,
-    };
-    let stage = pipeline_stage::Entity::find_by_id(model.stage_id)
-        .one(conn)
+    let sql = format!(
+        "SELECT {columns} FROM opportunities o {CARD_EDGES} \
+         LEFT JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.id = {placeholder}",
+        columns = joins.columns()
+    );
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
         .await?;
-    Ok(Some((
-        model,
-        Edges {
-            contact,
-            company,
-            owner,
-            stage,
-            latest_activity: None,
-        },
-    )))
+    Ok(row.map(|row| joins.decode(&row)).transpose()?)
 }
