@@ -283,6 +283,135 @@ async fn the_board_runs_the_same_few_statements_whatever_its_size() {
     assert!((total - expected).abs() < 0.001, "{total} != {expected}");
 }
 
+/// The fields of an object type, by introspection, as a selection: leaves by name, objects
+/// as `{ __typename }`. A field added to the type later is in it too.
+async fn every_field(app: &TestApp, t: &TestTenant, type_name: &str) -> String {
+    let reply = gql(
+        app,
+        t,
+        "query($n: String!) { __type(name: $n) { fields { name type { kind ofType { kind ofType { kind ofType { kind } } } } } } }",
+        json!({"n": type_name}),
+    )
+    .await;
+    let fields = reply
+        .ok()
+        .data("__type.fields")
+        .as_array()
+        .expect("fields")
+        .clone();
+    assert!(!fields.is_empty(), "{type_name} has fields");
+    fields
+        .iter()
+        .map(|field| {
+            let mut ty = &field["type"];
+            while matches!(ty["kind"].as_str(), Some("NON_NULL" | "LIST")) {
+                ty = &ty["ofType"];
+            }
+            let name = field["name"].as_str().expect("field name");
+            match ty["kind"].as_str() {
+                Some("OBJECT" | "INTERFACE" | "UNION") => format!("{name} {{ __typename }}"),
+                _ => name.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn board_cards_show_every_field_of_their_edges_as_the_whole_objects_do() {
+    // The board loads only the columns its cards' selection reads; every field of the
+    // contact, company, owner and latest activity must answer as when loaded whole.
+    let (app, t) = setup().await;
+    let company = gql(
+        &app,
+        &t,
+        "mutation { createCompany(input: {name: \"Acme\", domain: \"acme.example\", industry: \"Tools\", size: MEDIUM, address: {street: \"1 Main St\", city: \"Madrid\", country: \"ES\"}}) { id } }",
+        json!({}),
+    )
+    .await
+    .ok()
+    .str("createCompany.id");
+    let contact = gql(
+        &app,
+        &t,
+        "mutation($c: ID!) { createContact(input: {firstName: \"Ada\", lastName: \"Lovelace\", email: \"ada@acme.example\", phone: \"+34 910 000 001\", companyId: $c, source: REFERRAL, status: QUALIFIED, tags: [\"vip\"], customFields: {tier: \"gold\"}}) { id } }",
+        json!({"c": company}),
+    )
+    .await
+    .ok()
+    .str("createContact.id");
+    let (pipeline, stages) = create_pipeline(&app, &t, 2).await;
+    let opportunity = create_opportunity(
+        &app,
+        &t,
+        json!({"title": "Tools", "stageId": stages[0], "contactId": contact, "companyId": company,
+               "value": {"amount": "100.00", "currency": "EUR"}, "expectedCloseDate": "2030-01-31"}),
+    )
+    .await;
+    gql(
+        &app,
+        &t,
+        "mutation($c: ID!, $o: ID!) { logActivity(input: {kind: TASK, subject: \"Send terms\", body: \"Draft attached\", dueAt: \"2026-01-02T03:04:05Z\", contactId: $c, opportunityId: $o}) { id } }",
+        json!({"c": contact, "o": opportunity}),
+    )
+    .await
+    .ok();
+    app.tenant_sql(&t.slug, "UPDATE activities SET completed_at = due_at")
+        .await;
+    app.tenant_sql(
+        &t.slug,
+        "UPDATE users SET name = email, last_login_at = created_at",
+    )
+    .await;
+
+    let card = format!(
+        "contact {{ {} }} company {{ {} }} owner {{ {} }} latestActivity {{ {} }}",
+        every_field(&app, &t, "Contact").await,
+        every_field(&app, &t, "Company").await,
+        every_field(&app, &t, "User").await,
+        every_field(&app, &t, "Activity").await,
+    );
+    let board = gql(
+        &app,
+        &t,
+        &format!("query($id: ID!) {{ pipeline(id: $id) {{ stages {{ opportunities {{ nodes {{ id {card} }} }} }} }} }}"),
+        json!({"id": pipeline}),
+    )
+    .await;
+    let whole = gql(
+        &app,
+        &t,
+        &format!("query($id: ID!) {{ opportunity(id: $id) {{ id {card} }} }}"),
+        json!({"id": opportunity}),
+    )
+    .await;
+    let on_board = &board.ok().data("pipeline.stages")[0]["opportunities"]["nodes"][0];
+    let whole = whole.ok().data("opportunity");
+    assert_eq!(
+        on_board, whole,
+        "the card's edges answer as the whole objects"
+    );
+    // Every column carries a value, so a column left out would show.
+    assert_eq!(whole["contact"]["customFields"], json!({"tier": "gold"}));
+    assert_eq!(whole["contact"]["tags"], json!(["vip"]));
+    assert_eq!(whole["company"]["address"]["__typename"], "Address");
+    assert_eq!(whole["company"]["size"], "MEDIUM");
+    assert_eq!(
+        whole["latestActivity"]["completedAt"],
+        "2026-01-02T03:04:05+00:00"
+    );
+    assert!(whole["owner"]["name"].is_string() && whole["owner"]["lastLoginAt"].is_string());
+
+    // A card that asks for little gets it right too (and the board's few statements).
+    let (count, reply) = board_statements(&app, &t, &pipeline).await;
+    assert!(count <= 4, "the board took {count} statements");
+    let node = &reply.ok().data("pipeline.stages")[0]["opportunities"]["nodes"][0];
+    assert_eq!(node["contact"]["fullName"], "Ada Lovelace");
+    assert_eq!(node["company"]["name"], "Acme");
+    assert_eq!(node["owner"]["email"], whole["owner"]["email"]);
+    assert_eq!(node["latestActivity"]["subject"], "Send terms");
+}
+
 #[tokio::test]
 async fn opportunity_lifecycle_moves_and_history() {
     let (app, t) = setup().await;

@@ -41,6 +41,21 @@ pub struct UserNode {
     pub created_at: DateTime<Utc>,
 }
 
+impl UserNode {
+    /// The columns each field reads, and under `""` those the conversion from a model
+    /// always reads (for statements that select only what a selection needs).
+    pub const READS: &[(&str, &[&str])] = &[
+        ("", &["role", "status"]),
+        ("id", &[]),
+        ("email", &["email"]),
+        ("name", &["name"]),
+        ("role", &[]),
+        ("status", &[]),
+        ("lastLoginAt", &["last_login_at"]),
+        ("createdAt", &["created_at"]),
+    ];
+}
+
 impl TryFrom<user::Model> for UserNode {
     type Error = AppError;
 

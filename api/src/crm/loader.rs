@@ -84,19 +84,19 @@ tx_loader!(
 );
 
 tx_loader!(
-    /// (stage id, n, with the latest activity) -> the first n opportunities of the stage in
-    /// board order, with their edges.
-    FirstOpportunitiesPerStage, (Uuid, u64, bool) => Vec<(opportunity::Model, Arc<opportunities::Edges>)>, |conn, keys| {
-        let mut by_shape: HashMap<(u64, bool), Vec<Uuid>> = HashMap::new();
-        for (stage, limit, with_activity) in keys {
-            by_shape.entry((*limit, *with_activity)).or_default().push(*stage);
+    /// (stage id, n, the edges' columns) -> the first n opportunities of the stage in board
+    /// order, with their edges.
+    FirstOpportunitiesPerStage, (Uuid, u64, opportunities::CardColumns) => Vec<(opportunity::Model, Arc<opportunities::Edges>)>, |conn, keys| {
+        let mut by_shape: HashMap<(u64, opportunities::CardColumns), Vec<Uuid>> = HashMap::new();
+        for (stage, limit, columns) in keys {
+            by_shape.entry((*limit, *columns)).or_default().push(*stage);
         }
         let mut loaded = HashMap::new();
-        for ((limit, with_activity), stages) in by_shape {
+        for ((limit, columns), stages) in by_shape {
             for (stage, rows) in
-                opportunities::first_per_stage(conn, &stages, limit, with_activity).await?
+                opportunities::first_per_stage(conn, &stages, limit, columns).await?
             {
-                loaded.insert((stage, limit, with_activity), rows);
+                loaded.insert((stage, limit, columns), rows);
             }
         }
         Ok(loaded)

@@ -9,7 +9,7 @@ pub mod contacts;
 pub mod figures;
 pub mod opportunities;
 pub mod pipelines;
-mod positioned;
+pub mod positioned;
 
 use entity::tenant::{company, contact, opportunity, user};
 use sea_orm::{ConnectionTrait, EntityTrait};

@@ -9,10 +9,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Json, Lookahead, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::tenant::{
     activity, audit_entry, company, contact, opportunity, pipeline, pipeline_stage, stage_change,
+    user,
 };
 use rust_decimal::Decimal;
 
@@ -26,7 +27,11 @@ use crate::{
             PipelineById, StageById, StageHistory, StageTotalsLoader, StagesByPipeline,
             TagsByContact, UserById,
         },
-        service::{figures, opportunities},
+        service::{
+            figures,
+            opportunities::{self, CardColumns},
+            positioned::{ColumnMask, Positioned},
+        },
         types::{
             ActivityKind, AuditAction, AuditEntityType, CompanySize, ContactSource, ContactStatus,
             OpportunityStatus, StageKind,
@@ -58,6 +63,30 @@ async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<Use
         .await?
         .map(UserNode::try_from)
         .transpose()?)
+}
+
+/// The columns of `M` that the fields selected under `field` read, by `reads`: (field
+/// name, columns) for each field, the columns always read first under `""`. A field
+/// `reads` does not name reads every column, so a field added without its entry costs
+/// speed, never a wrong answer.
+fn columns_read<M: Positioned>(field: &Lookahead<'_>, reads: &[(&str, &[&str])]) -> ColumnMask {
+    let always = reads
+        .iter()
+        .find(|(name, _)| name.is_empty())
+        .map_or(&[][..], |(_, columns)| *columns);
+    let mut mask = ColumnMask::key().with::<M>(always);
+    for selection in field.selection_fields() {
+        for selected in selection.selection_set() {
+            if selected.name() == "__typename" {
+                continue;
+            }
+            mask = match reads.iter().find(|(name, _)| *name == selected.name()) {
+                Some((_, columns)) => mask.with::<M>(columns),
+                None => ColumnMask::ALL,
+            };
+        }
+    }
+    mask
 }
 
 /// An amount of money. `amount` is a decimal string in major units (`"1234.50"`).
@@ -95,6 +124,28 @@ pub struct Address {
 }
 
 pub struct ContactNode(pub contact::Model);
+
+impl ContactNode {
+    /// The columns each field reads (see `columns_read`).
+    pub const READS: &[(&str, &[&str])] = &[
+        ("id", &[]),
+        ("firstName", &["first_name"]),
+        ("lastName", &["last_name"]),
+        ("fullName", &["first_name", "last_name"]),
+        ("email", &["email"]),
+        ("phone", &["phone"]),
+        ("source", &["source"]),
+        ("status", &["status"]),
+        ("tags", &[]),
+        ("customFields", &["custom_fields"]),
+        ("company", &["company_id"]),
+        ("owner", &["owner_id"]),
+        ("opportunities", &[]),
+        ("lastActivityAt", &["last_activity_at"]),
+        ("createdAt", &["created_at"]),
+        ("updatedAt", &["updated_at"]),
+    ];
+}
 
 /// A person: a lead or a customer.
 #[Object(name = "Contact", serial)]
@@ -173,6 +224,23 @@ impl ContactNode {
 }
 
 pub struct CompanyNode(pub company::Model);
+
+impl CompanyNode {
+    /// The columns each field reads (see `columns_read`).
+    pub const READS: &[(&str, &[&str])] = &[
+        ("id", &[]),
+        ("name", &["name"]),
+        ("domain", &["domain"]),
+        ("industry", &["industry"]),
+        ("size", &["size"]),
+        ("address", &["address"]),
+        ("owner", &["owner_id"]),
+        ("contacts", &[]),
+        ("opportunities", &[]),
+        ("createdAt", &["created_at"]),
+        ("updatedAt", &["updated_at"]),
+    ];
+}
 
 /// A company (account) that contacts and opportunities belong to.
 #[Object(name = "Company", serial)]
@@ -316,14 +384,21 @@ pub struct StageColumn {
 #[Object]
 impl StageColumn {
     async fn nodes(&self, ctx: &Context<'_>) -> GqlResult<Vec<OpportunityNode>> {
-        // The cards' edges come with them; the latest activity only when asked for (it
-        // costs a lookup per card).
-        let with_activity = ctx.look_ahead().field("latestActivity").exists();
-        let rows = load_one::<FirstOpportunitiesPerStage, _>(
-            ctx,
-            (self.stage_id, self.first, with_activity),
-        )
-        .await?;
+        // The cards' edges come with them, with the columns their selection reads; the
+        // latest activity only when asked for (it costs a lookup per card).
+        let cards = ctx.look_ahead();
+        let latest_activity = cards.field("latestActivity");
+        let columns = CardColumns {
+            contact: columns_read::<contact::Model>(&cards.field("contact"), ContactNode::READS),
+            company: columns_read::<company::Model>(&cards.field("company"), CompanyNode::READS),
+            owner: columns_read::<user::Model>(&cards.field("owner"), UserNode::READS),
+            latest_activity: latest_activity
+                .exists()
+                .then(|| columns_read::<activity::Model>(&latest_activity, ActivityNode::READS)),
+        };
+        let rows =
+            load_one::<FirstOpportunitiesPerStage, _>(ctx, (self.stage_id, self.first, columns))
+                .await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -530,6 +605,23 @@ impl StageChangeNode {
 
 pub struct ActivityNode(pub activity::Model);
 
+impl ActivityNode {
+    /// The columns each field reads (see `columns_read`).
+    pub const READS: &[(&str, &[&str])] = &[
+        ("id", &[]),
+        ("kind", &["kind"]),
+        ("subject", &["subject"]),
+        ("body", &["body"]),
+        ("dueAt", &["due_at"]),
+        ("completedAt", &["completed_at"]),
+        ("overdue", &["kind", "completed_at", "due_at"]),
+        ("contact", &["contact_id"]),
+        ("opportunity", &["opportunity_id"]),
+        ("author", &["author_id"]),
+        ("createdAt", &["created_at"]),
+    ];
+}
+
 /// A call, email, meeting, WhatsApp message, note or task.
 #[Object(name = "Activity", serial)]
 impl ActivityNode {
@@ -706,5 +798,30 @@ impl From<figures::Conversion> for Conversion {
             converted_leads: c.converted_leads as i64,
             lead_conversion_rate: c.lead_conversion_rate,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_its_columns<M: Positioned>(reads: &[(&str, &[&str])]) {
+        for (field, columns) in reads {
+            for column in *columns {
+                assert!(
+                    M::COLUMNS.contains(column),
+                    "{field} reads unknown {column}"
+                );
+            }
+        }
+    }
+
+    /// A misspelt column would not break an answer (it reads every column), only slow it.
+    #[test]
+    fn every_read_names_a_column() {
+        names_its_columns::<contact::Model>(ContactNode::READS);
+        names_its_columns::<company::Model>(CompanyNode::READS);
+        names_its_columns::<user::Model>(UserNode::READS);
+        names_its_columns::<activity::Model>(ActivityNode::READS);
     }
 }

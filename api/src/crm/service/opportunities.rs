@@ -16,7 +16,7 @@ use super::{
     Patch,
     audit::{self, Change, Snapshot},
     ensure_company, ensure_user, find_contact, find_opportunity, like_pattern, pipelines,
-    positioned::Positioned,
+    positioned::{ColumnMask, Positioned},
 };
 use crate::{
     auth::Principal,
@@ -597,15 +597,15 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &OpportunityFilter) -> 
 }
 
 /// The first `limit` opportunities of each stage in board order, those whose status matches
-/// the stage (open deals in open stages), each with its contact, company and owner (and its
-/// latest activity when `with_latest_activity`), in one statement: a `LATERAL ...
-/// LIMIT` per stage on PostgreSQL (it walks the board index), a window function on SQLite.
+/// the stage (open deals in open stages), each with the columns `edges` asks of its contact,
+/// company, owner (and latest activity), in one statement: a `LATERAL ... LIMIT` per stage
+/// on PostgreSQL (it walks the board index), a window function on SQLite.
 /// A board's cards then cost no statement and no dataloader wait of their own.
 pub async fn first_per_stage<C: ConnectionTrait>(
     conn: &C,
     stage_ids: &[Uuid],
     limit: u64,
-    with_latest_activity: bool,
+    edges: CardColumns,
 ) -> AppResult<HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>>> {
     if stage_ids.is_empty() {
         return Ok(HashMap::new());
@@ -615,8 +615,8 @@ pub async fn first_per_stage<C: ConnectionTrait>(
     values.push((limit as i64).into());
     // The board knows its stages: the cards' rows leave them out.
     let joins = CardJoins {
+        edges,
         stage: false,
-        latest_activity: with_latest_activity,
     };
     let columns = joins.columns();
     let sql = match backend {
@@ -625,7 +625,7 @@ pub async fn first_per_stage<C: ConnectionTrait>(
                 .map(|i| format!("(${i}::uuid)"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let activity = if with_latest_activity {
+            let activity = if edges.latest_activity.is_some() {
                 " LEFT JOIN LATERAL (SELECT * FROM activities x \
                    WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true"
             } else {
@@ -642,7 +642,7 @@ pub async fn first_per_stage<C: ConnectionTrait>(
         }
         _ => {
             let keys = vec!["?"; stage_ids.len()].join(", ");
-            let activity = if with_latest_activity {
+            let activity = if edges.latest_activity.is_some() {
                 " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
                    WHERE y.opportunity_id = o.id ORDER BY y.id DESC LIMIT 1)"
             } else {
@@ -680,53 +680,91 @@ const CARD_EDGES: &str = "LEFT JOIN contacts c ON c.id = o.contact_id \
      LEFT JOIN companies co ON co.id = o.company_id \
      LEFT JOIN users u ON u.id = o.owner_id";
 
-/// Which edges besides contact, company and owner a card's row carries.
+/// What a card's row carries of its edges: the columns of its contact, company and owner
+/// that a selection reads, and its latest activity's, if selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CardColumns {
+    pub contact: ColumnMask,
+    pub company: ColumnMask,
+    pub owner: ColumnMask,
+    pub latest_activity: Option<ColumnMask>,
+}
+
+impl CardColumns {
+    /// Every column of contact, company and owner, without the latest activity.
+    pub const ALL: CardColumns = CardColumns {
+        contact: ColumnMask::ALL,
+        company: ColumnMask::ALL,
+        owner: ColumnMask::ALL,
+        latest_activity: None,
+    };
+}
+
+/// The shape of a card's row: its edges' columns, and the whole stage or not.
 #[derive(Clone, Copy)]
 struct CardJoins {
+    edges: CardColumns,
     stage: bool,
-    latest_activity: bool,
 }
 
 impl CardJoins {
     /// The SELECT list, in the order `decode` reads it.
     fn columns(self) -> String {
+        let edges = self.edges;
         let mut columns = vec![
             opportunity::Model::select("o"),
-            contact::Model::select("c"),
-            company::Model::select("co"),
-            user::Model::select("u"),
+            contact::Model::select_masked("c", edges.contact),
+            company::Model::select_masked("co", edges.company),
+            user::Model::select_masked("u", edges.owner),
         ];
         if self.stage {
             columns.push(pipeline_stage::Model::select("s"));
         }
-        if self.latest_activity {
-            columns.push(activity::Model::select("a"));
+        if let Some(activity) = edges.latest_activity {
+            columns.push(activity::Model::select_masked("a", activity));
         }
         columns.join(", ")
     }
 
     fn decode(self, row: &QueryResult) -> Result<(opportunity::Model, Edges), DbErr> {
+        let edges = self.edges;
         let mut at = 0;
         let mut next = |width: usize| {
             at += width;
             at - width
         };
         let model = opportunity::Model::decode(row, next(opportunity::Model::COLUMNS.len()))?;
-        let contact = contact::Model::decode_optional(row, next(contact::Model::COLUMNS.len()))?;
-        let company = company::Model::decode_optional(row, next(company::Model::COLUMNS.len()))?;
-        let owner = user::Model::decode_optional(row, next(user::Model::COLUMNS.len()))?;
+        let contact = contact::Model::decode_optional(
+            row,
+            next(edges.contact.width::<contact::Model>()),
+            edges.contact,
+        )?;
+        let company = company::Model::decode_optional(
+            row,
+            next(edges.company.width::<company::Model>()),
+            edges.company,
+        )?;
+        let owner = user::Model::decode_optional(
+            row,
+            next(edges.owner.width::<user::Model>()),
+            edges.owner,
+        )?;
         let stage = if self.stage {
-            pipeline_stage::Model::decode_optional(row, next(pipeline_stage::Model::COLUMNS.len()))?
+            pipeline_stage::Model::decode_optional(
+                row,
+                next(pipeline_stage::Model::COLUMNS.len()),
+                ColumnMask::ALL,
+            )?
         } else {
             None
         };
-        let latest_activity = if self.latest_activity {
-            Some(activity::Model::decode_optional(
+        let latest_activity = match edges.latest_activity {
+            Some(mask) => Some(activity::Model::decode_optional(
                 row,
-                next(activity::Model::COLUMNS.len()),
-            )?)
-        } else {
-            None
+                next(mask.width::<activity::Model>()),
+                mask,
+            )?),
+            None => None,
         };
         Ok((
             model,
@@ -786,7 +824,8 @@ pub fn weighted(amount: i64, probability: i16) -> i64 {
 }
 
 /// What a board card may select of an opportunity, loaded with it (by the board query, or
-/// once per change for every board subscriber).
+/// once per change for every board subscriber). The board's hold only the columns its
+/// selection reads (see `CardColumns`): they answer that selection and nothing else.
 #[derive(Clone, Debug, Default)]
 pub struct Edges {
     pub contact: Option<entity::tenant::contact::Model>,
@@ -804,8 +843,8 @@ pub async fn with_edges<C: ConnectionTrait>(
 ) -> AppResult<Option<(opportunity::Model, Edges)>> {
     let backend = conn.get_database_backend();
     let joins = CardJoins {
+        edges: CardColumns::ALL,
         stage: true,
-        latest_activity: false,
     };
     let placeholder = match backend {
         DbBackend::Postgres => "$1",
