@@ -636,7 +636,7 @@ pub async fn first_per_stage<C: ConnectionTrait>(
                  JOIN pipeline_stages s ON s.id = k.stage_id \
                  CROSS JOIN LATERAL (SELECT * FROM opportunities x \
                    WHERE x.stage_id = k.stage_id AND x.status = s.kind \
-                   ORDER BY x.position, x.id LIMIT ${limit}) o {CARD_EDGES_PLANNED_APART}{activity}",
+                   ORDER BY x.position, x.id LIMIT ${limit}) o {CARD_EDGES}{activity}",
                 limit = stage_ids.len() + 1
             )
         }
@@ -676,12 +676,6 @@ pub async fn first_per_stage<C: ConnectionTrait>(
 
 /// The joins of a card's row (opportunity `o`, contact `c`, company `co`, owner `u`, and
 /// when selected stage `s` and latest activity `a`) after `FROM ... o`.
-/// The same joins as lookups the planner keeps apart (`OFFSET 0` keeps each subquery whole):
-/// PostgreSQL plans the board's statement again for every other tenant's `search_path`, and
-/// with three fewer relations to order it plans in half the time.
-const CARD_EDGES_PLANNED_APART: &str = "LEFT JOIN LATERAL (SELECT * FROM contacts y WHERE y.id = o.contact_id OFFSET 0) c ON true \
-     LEFT JOIN LATERAL (SELECT * FROM companies y WHERE y.id = o.company_id OFFSET 0) co ON true \
-     LEFT JOIN LATERAL (SELECT * FROM users y WHERE y.id = o.owner_id OFFSET 0) u ON true";
 const CARD_EDGES: &str = "LEFT JOIN contacts c ON c.id = o.contact_id \
      LEFT JOIN companies co ON co.id = o.company_id \
      LEFT JOIN users u ON u.id = o.owner_id";
