@@ -42,10 +42,11 @@ pub struct UserNode {
 }
 
 impl UserNode {
-    /// The columns each field reads, and under `""` those the conversion from a model
-    /// always reads (for statements that select only what a selection needs).
+    /// The columns the conversion from a model reads whatever the selection (for
+    /// statements that select only what a selection needs).
+    pub const ALWAYS_READS: &[&str] = &["role", "status"];
+    /// The columns each field reads.
     pub const READS: &[(&str, &[&str])] = &[
-        ("", &["role", "status"]),
         ("id", &[]),
         ("email", &["email"]),
         ("name", &["name"]),

@@ -65,15 +65,14 @@ async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<Use
         .transpose()?)
 }
 
-/// The columns of `M` that the fields selected under `field` read, by `reads`: (field
-/// name, columns) for each field, the columns always read first under `""`. A field
-/// `reads` does not name reads every column, so a field added without its entry costs
-/// speed, never a wrong answer.
-fn columns_read<M: Positioned>(field: &Lookahead<'_>, reads: &[(&str, &[&str])]) -> ColumnMask {
-    let always = reads
-        .iter()
-        .find(|(name, _)| name.is_empty())
-        .map_or(&[][..], |(_, columns)| *columns);
+/// The columns of `M` that the fields selected under `field` read: `always`, then for each
+/// field its columns in `reads`. A field `reads` does not name reads every column, so a
+/// field added without its entry costs speed, never a wrong answer.
+fn columns_read<M: Positioned>(
+    field: &Lookahead<'_>,
+    always: &[&str],
+    reads: &[(&str, &[&str])],
+) -> ColumnMask {
     let mut mask = ColumnMask::key().with::<M>(always);
     for selection in field.selection_fields() {
         for selected in selection.selection_set() {
@@ -389,12 +388,24 @@ impl StageColumn {
         let cards = ctx.look_ahead();
         let latest_activity = cards.field("latestActivity");
         let columns = CardColumns {
-            contact: columns_read::<contact::Model>(&cards.field("contact"), ContactNode::READS),
-            company: columns_read::<company::Model>(&cards.field("company"), CompanyNode::READS),
-            owner: columns_read::<user::Model>(&cards.field("owner"), UserNode::READS),
-            latest_activity: latest_activity
-                .exists()
-                .then(|| columns_read::<activity::Model>(&latest_activity, ActivityNode::READS)),
+            contact: columns_read::<contact::Model>(
+                &cards.field("contact"),
+                &[],
+                ContactNode::READS,
+            ),
+            company: columns_read::<company::Model>(
+                &cards.field("company"),
+                &[],
+                CompanyNode::READS,
+            ),
+            owner: columns_read::<user::Model>(
+                &cards.field("owner"),
+                UserNode::ALWAYS_READS,
+                UserNode::READS,
+            ),
+            latest_activity: latest_activity.exists().then(|| {
+                columns_read::<activity::Model>(&latest_activity, &[], ActivityNode::READS)
+            }),
         };
         let rows =
             load_one::<FirstOpportunitiesPerStage, _>(ctx, (self.stage_id, self.first, columns))
@@ -822,6 +833,7 @@ mod tests {
         names_its_columns::<contact::Model>(ContactNode::READS);
         names_its_columns::<company::Model>(CompanyNode::READS);
         names_its_columns::<user::Model>(UserNode::READS);
+        names_its_columns::<user::Model>(&[("", UserNode::ALWAYS_READS)]);
         names_its_columns::<activity::Model>(ActivityNode::READS);
     }
 }

@@ -16,7 +16,7 @@ use super::{
     Patch,
     audit::{self, Change, Snapshot},
     ensure_company, ensure_user, find_contact, find_opportunity, like_pattern, pipelines,
-    positioned::{ColumnMask, Positioned},
+    positioned::{ColumnMask, Positioned, RowReader},
 };
 use crate::{
     auth::Principal,
@@ -728,44 +728,20 @@ impl CardJoins {
 
     fn decode(self, row: &QueryResult) -> Result<(opportunity::Model, Edges), DbErr> {
         let edges = self.edges;
-        let mut at = 0;
-        let mut next = |width: usize| {
-            at += width;
-            at - width
-        };
-        let model = opportunity::Model::decode(row, next(opportunity::Model::COLUMNS.len()))?;
-        let contact = contact::Model::decode_optional(
-            row,
-            next(edges.contact.width::<contact::Model>()),
-            edges.contact,
-        )?;
-        let company = company::Model::decode_optional(
-            row,
-            next(edges.company.width::<company::Model>()),
-            edges.company,
-        )?;
-        let owner = user::Model::decode_optional(
-            row,
-            next(edges.owner.width::<user::Model>()),
-            edges.owner,
-        )?;
+        let mut reader = RowReader::new(row);
+        let model = reader.model::<opportunity::Model>(ColumnMask::ALL)?;
+        let contact = reader.optional(edges.contact)?;
+        let company = reader.optional(edges.company)?;
+        let owner = reader.optional(edges.owner)?;
         let stage = if self.stage {
-            pipeline_stage::Model::decode_optional(
-                row,
-                next(pipeline_stage::Model::COLUMNS.len()),
-                ColumnMask::ALL,
-            )?
+            reader.optional(ColumnMask::ALL)?
         } else {
             None
         };
-        let latest_activity = match edges.latest_activity {
-            Some(mask) => Some(activity::Model::decode_optional(
-                row,
-                next(mask.width::<activity::Model>()),
-                mask,
-            )?),
-            None => None,
-        };
+        let latest_activity = edges
+            .latest_activity
+            .map(|mask| reader.optional(mask))
+            .transpose()?;
         Ok((
             model,
             Edges {

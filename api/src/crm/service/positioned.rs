@@ -59,11 +59,6 @@ pub trait Positioned: Sized {
     /// order; the others take their default.
     fn decode_masked(row: &QueryResult, at: usize, mask: ColumnMask) -> Result<Self, DbErr>;
 
-    /// Decodes the model from the row's columns `at..at + COLUMNS.len()`.
-    fn decode(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
-        Self::decode_masked(row, at, ColumnMask::ALL)
-    }
-
     /// `alias."column"` for each column of `mask`, comma-separated, for a SELECT list.
     fn select_masked(alias: &str, mask: ColumnMask) -> String {
         Self::COLUMNS
@@ -79,17 +74,40 @@ pub trait Positioned: Sized {
     fn select(alias: &str) -> String {
         Self::select_masked(alias, ColumnMask::ALL)
     }
+}
 
-    /// The model from a LEFT JOIN: `None` when the joined row is absent (its key is NULL).
-    fn decode_optional(
-        row: &QueryResult,
-        at: usize,
-        mask: ColumnMask,
-    ) -> Result<Option<Self>, DbErr> {
-        match row.try_get_by_index::<Option<Uuid>>(at)? {
-            Some(_) => Self::decode_masked(row, at, mask).map(Some),
-            None => Ok(None),
-        }
+/// Reads models from a row one after another, in the order its SELECT list put them.
+pub struct RowReader<'r> {
+    row: &'r QueryResult,
+    at: usize,
+}
+
+impl<'r> RowReader<'r> {
+    pub fn new(row: &'r QueryResult) -> Self {
+        Self { row, at: 0 }
+    }
+
+    /// The next model, of the columns `mask` selected.
+    pub fn model<M: Positioned>(&mut self, mask: ColumnMask) -> Result<M, DbErr> {
+        let model = M::decode_masked(self.row, self.at, mask)?;
+        self.at += mask.width::<M>();
+        Ok(model)
+    }
+
+    /// The next model from a LEFT JOIN: `None` when the joined row is absent (its key is
+    /// NULL).
+    pub fn optional<M: Positioned>(&mut self, mask: ColumnMask) -> Result<Option<M>, DbErr> {
+        let present = self
+            .row
+            .try_get_by_index::<Option<Uuid>>(self.at)?
+            .is_some();
+        let model = if present {
+            Some(M::decode_masked(self.row, self.at, mask)?)
+        } else {
+            None
+        };
+        self.at += mask.width::<M>();
+        Ok(model)
     }
 }
 
