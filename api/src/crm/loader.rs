@@ -20,7 +20,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::service::{activities, opportunities, pipelines};
+use super::{
+    service::{activities, opportunities, pipelines},
+    types::StageKind,
+};
 use crate::{
     error::{AppError, AppResult},
     graphql::batching::RequestSpawner,
@@ -84,19 +87,21 @@ tx_loader!(
 );
 
 tx_loader!(
-    /// (stage id, n, the edges' columns) -> the first n opportunities of the stage in board
-    /// order, with their edges.
-    FirstOpportunitiesPerStage, (Uuid, u64, opportunities::CardColumns) => Vec<(opportunity::Model, Arc<opportunities::Edges>)>, |conn, keys| {
-        let mut by_shape: HashMap<(u64, opportunities::CardColumns), Vec<Uuid>> = HashMap::new();
-        for (stage, limit, columns) in keys {
-            by_shape.entry((*limit, *columns)).or_default().push(*stage);
+    /// (stage id, its kind, n, the edges' columns) -> the first n opportunities of the stage
+    /// in board order, with their edges.
+    FirstOpportunitiesPerStage, (Uuid, StageKind, u64, opportunities::CardColumns) => Vec<(opportunity::Model, Arc<opportunities::Edges>)>, |conn, keys| {
+        let mut by_shape: HashMap<(u64, opportunities::CardColumns), Vec<(Uuid, StageKind)>> =
+            HashMap::new();
+        for (stage, kind, limit, columns) in keys {
+            by_shape.entry((*limit, *columns)).or_default().push((*stage, *kind));
         }
         let mut loaded = HashMap::new();
         for ((limit, columns), stages) in by_shape {
-            for (stage, rows) in
-                opportunities::first_per_stage(conn, &stages, limit, columns).await?
-            {
-                loaded.insert((stage, limit, columns), rows);
+            let mut rows = opportunities::first_per_stage(conn, &stages, limit, columns).await?;
+            for (stage, kind) in stages {
+                if let Some(rows) = rows.remove(&stage) {
+                    loaded.insert((stage, kind, limit, columns), rows);
+                }
             }
         }
         Ok(loaded)

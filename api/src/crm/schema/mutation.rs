@@ -116,7 +116,7 @@ impl CrmMutation {
             .enumerate()
             .map(|(i, s)| s.parse(&format!("stages[{i}]")))
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(PipelineNode(
+        Ok(PipelineNode::new(
             pipelines::create(ctx.conn().await?, ctx.principal()?, name, stages).await?,
         ))
     }
@@ -130,7 +130,7 @@ impl CrmMutation {
     ) -> GqlResult<PipelineNode> {
         let id = parse_id(&id, "id")?;
         let name = pipelines::parse_name(&name, "name")?;
-        Ok(PipelineNode(
+        Ok(PipelineNode::new(
             pipelines::rename(ctx.conn().await?, ctx.principal()?, id, name, None).await?,
         ))
     }
@@ -154,7 +154,7 @@ impl CrmMutation {
     ) -> GqlResult<StageNode> {
         let pipeline_id = parse_id(&pipeline_id, "pipelineId")?;
         let stage = input.parse("input")?;
-        Ok(StageNode(
+        Ok(StageNode::new(
             pipelines::add_stage(
                 ctx.conn().await?,
                 ctx.principal()?,
@@ -175,7 +175,7 @@ impl CrmMutation {
     ) -> GqlResult<StageNode> {
         let id = parse_id(&id, "id")?;
         let changes = input.parse()?;
-        Ok(StageNode(
+        Ok(StageNode::new(
             pipelines::update_stage(ctx.conn().await?, ctx.principal()?, id, changes, None).await?,
         ))
     }
@@ -197,7 +197,7 @@ impl CrmMutation {
             pipelines::reorder_stages(ctx.conn().await?, ctx.principal()?, pipeline_id, order)
                 .await?
                 .into_iter()
-                .map(StageNode)
+                .map(StageNode::new)
                 .collect(),
         )
     }

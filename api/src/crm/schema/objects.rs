@@ -29,7 +29,8 @@ use crate::{
         },
         service::{
             figures,
-            opportunities::{self, CardColumns},
+            opportunities::{self, CardColumns, StageTotals},
+            pipelines,
             positioned::{ColumnMask, Positioned},
         },
         types::{
@@ -308,7 +309,26 @@ impl CompanyNode {
     }
 }
 
-pub struct PipelineNode(pub pipeline::Model);
+/// A pipeline, with its stages (and their totals) when the query that found it loaded them
+/// in the same statement.
+pub struct PipelineNode(pub pipeline::Model, Option<Vec<StageNode>>);
+
+impl PipelineNode {
+    pub fn new(model: pipeline::Model) -> Self {
+        Self(model, None)
+    }
+}
+
+impl From<pipelines::Board> for PipelineNode {
+    fn from(board: pipelines::Board) -> Self {
+        let stages = board
+            .stages
+            .into_iter()
+            .map(|(stage, totals)| StageNode(stage, totals))
+            .collect();
+        Self(board.pipeline, Some(stages))
+    }
+}
 
 /// A sales pipeline: ordered stages that opportunities move through.
 #[Object(name = "Pipeline", serial)]
@@ -328,16 +348,29 @@ impl PipelineNode {
     }
     /// Stages in board order.
     async fn stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageNode>> {
+        if let Some(stages) = &self.1 {
+            return Ok(stages
+                .iter()
+                .map(|stage| StageNode(stage.0.clone(), stage.1.clone()))
+                .collect());
+        }
         Ok(load_one::<StagesByPipeline, _>(ctx, self.0.id)
             .await?
             .unwrap_or_default()
             .into_iter()
-            .map(StageNode)
+            .map(StageNode::new)
             .collect())
     }
 }
 
-pub struct StageNode(pub pipeline_stage::Model);
+/// A stage, with its column's totals when they were loaded with it.
+pub struct StageNode(pub pipeline_stage::Model, Option<StageTotals>);
+
+impl StageNode {
+    pub fn new(model: pipeline_stage::Model) -> Self {
+        Self(model, None)
+    }
+}
 
 #[Object(name = "Stage", serial)]
 impl StageNode {
@@ -360,15 +393,17 @@ impl StageNode {
     async fn pipeline(&self, ctx: &Context<'_>) -> GqlResult<Option<PipelineNode>> {
         Ok(load_one::<PipelineById, _>(ctx, self.0.pipeline_id)
             .await?
-            .map(PipelineNode))
+            .map(PipelineNode::new))
     }
     /// The stage's column on the board: its first opportunities in board order (open ones
     /// in open stages, won in won stages, lost in lost stages) and its totals.
     async fn opportunities(&self, #[graphql(default = 20)] first: i32) -> GqlResult<StageColumn> {
         Ok(StageColumn {
             stage_id: self.0.id,
+            kind: StageKind::from_stored(&self.0.kind)?,
             probability: self.0.probability,
             first: edge_limit(first)?,
+            totals: self.1.clone(),
         })
     }
 }
@@ -376,8 +411,22 @@ impl StageNode {
 /// One stage's column of the board.
 pub struct StageColumn {
     stage_id: uuid::Uuid,
+    kind: StageKind,
     probability: i16,
     first: u64,
+    /// Loaded with the stage, or else by `StageTotalsLoader`.
+    totals: Option<StageTotals>,
+}
+
+impl StageColumn {
+    async fn totals(&self, ctx: &Context<'_>) -> GqlResult<StageTotals> {
+        if let Some(totals) = &self.totals {
+            return Ok(totals.clone());
+        }
+        Ok(load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
+            .await?
+            .unwrap_or_default())
+    }
 }
 
 #[Object]
@@ -407,9 +456,11 @@ impl StageColumn {
                 columns_read::<activity::Model>(&latest_activity, &[], ActivityNode::READS)
             }),
         };
-        let rows =
-            load_one::<FirstOpportunitiesPerStage, _>(ctx, (self.stage_id, self.first, columns))
-                .await?;
+        let rows = load_one::<FirstOpportunitiesPerStage, _>(
+            ctx,
+            (self.stage_id, self.kind, self.first, columns),
+        )
+        .await?;
         Ok(rows
             .unwrap_or_default()
             .into_iter()
@@ -418,16 +469,11 @@ impl StageColumn {
     }
     /// How many opportunities the column holds in all.
     async fn total_count(&self, ctx: &Context<'_>) -> GqlResult<i64> {
-        Ok(load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
-            .await?
-            .map(|t| t.count)
-            .unwrap_or(0))
+        Ok(self.totals(ctx).await?.count)
     }
     /// The column's value, per currency.
     async fn total_value(&self, ctx: &Context<'_>) -> GqlResult<Vec<Money>> {
-        let totals = load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
-            .await?
-            .unwrap_or_default();
+        let totals = self.totals(ctx).await?;
         Ok(totals
             .by_currency
             .iter()
@@ -436,9 +482,7 @@ impl StageColumn {
     }
     /// The column's value x the stage's probability, per currency.
     async fn weighted_value(&self, ctx: &Context<'_>) -> GqlResult<Vec<Money>> {
-        let totals = load_one::<StageTotalsLoader, _>(ctx, self.stage_id)
-            .await?
-            .unwrap_or_default();
+        let totals = self.totals(ctx).await?;
         Ok(totals
             .by_currency
             .iter()
@@ -551,15 +595,15 @@ impl OpportunityNode {
     async fn pipeline(&self, ctx: &Context<'_>) -> GqlResult<Option<PipelineNode>> {
         Ok(load_one::<PipelineById, _>(ctx, self.0.pipeline_id)
             .await?
-            .map(PipelineNode))
+            .map(PipelineNode::new))
     }
     async fn stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
         if let Some(edges) = &self.2 {
-            return Ok(edges.stage.clone().map(StageNode));
+            return Ok(edges.stage.clone().map(StageNode::new));
         }
         Ok(load_one::<StageById, _>(ctx, self.0.stage_id)
             .await?
-            .map(StageNode))
+            .map(StageNode::new))
     }
     async fn latest_activity(&self, ctx: &Context<'_>) -> GqlResult<Option<ActivityNode>> {
         if let Some(Some(known)) = self.2.as_ref().map(|e| &e.latest_activity) {
@@ -599,12 +643,12 @@ impl StageChangeNode {
         };
         Ok(load_one::<StageById, _>(ctx, stage_id)
             .await?
-            .map(StageNode))
+            .map(StageNode::new))
     }
     async fn to_stage(&self, ctx: &Context<'_>) -> GqlResult<Option<StageNode>> {
         Ok(load_one::<StageById, _>(ctx, self.0.to_stage_id)
             .await?
-            .map(StageNode))
+            .map(StageNode::new))
     }
     async fn changed_by(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {
         user(ctx, self.0.changed_by).await
@@ -774,7 +818,7 @@ impl TryFrom<figures::StageFigures> for StageFigures {
             .map(|(c, _, w)| money(*w, c))
             .collect::<AppResult<_>>()?;
         Ok(Self {
-            stage: StageNode(figures.stage),
+            stage: StageNode::new(figures.stage),
             count: figures.count,
             total_value,
             weighted_value,

@@ -125,7 +125,7 @@ impl CrmQuery {
         Ok(pipelines::list(ctx.conn().await?)
             .await?
             .into_iter()
-            .map(PipelineNode)
+            .map(PipelineNode::new)
             .collect())
     }
 
@@ -134,7 +134,17 @@ impl CrmQuery {
     #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
     async fn pipeline(&self, ctx: &Context<'_>, id: ID) -> GqlResult<PipelineNode> {
         let id = parse_id(&id, "id")?;
-        Ok(PipelineNode(pipelines::find(ctx.conn().await?, id).await?))
+        let conn = ctx.conn().await?;
+        // Its stages, and their columns' totals when selected, come in the same statement.
+        let stages = ctx.look_ahead().field("stages");
+        if !stages.exists() {
+            return Ok(PipelineNode::new(pipelines::find(conn, id).await?));
+        }
+        let column = stages.field("opportunities");
+        let totals = ["totalCount", "totalValue", "weightedValue"]
+            .into_iter()
+            .any(|field| column.field(field).exists());
+        Ok(pipelines::board(conn, id, totals).await?.into())
     }
 
     /// Opportunities in creation order.

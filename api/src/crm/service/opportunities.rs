@@ -597,51 +597,61 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &OpportunityFilter) -> 
 }
 
 /// The first `limit` opportunities of each stage in board order, those whose status matches
-/// the stage (open deals in open stages), each with the columns `edges` asks of its contact,
-/// company, owner (and latest activity), in one statement: a `LATERAL ... LIMIT` per stage
-/// on PostgreSQL (it walks the board index), a window function on SQLite.
+/// the stage's kind (open deals in open stages), each with the columns `edges` asks of its
+/// contact, company, owner (and latest activity), in one statement: a `LATERAL ... LIMIT`
+/// per stage on PostgreSQL (it walks the board index), a window function on SQLite.
 /// A board's cards then cost no statement and no dataloader wait of their own.
+///
+/// On PostgreSQL the stages' kinds travel with their ids rather than from a join: every
+/// table a statement names costs its planning, which every other tenant's `search_path`
+/// repeats.
 pub async fn first_per_stage<C: ConnectionTrait>(
     conn: &C,
-    stage_ids: &[Uuid],
+    stages: &[(Uuid, StageKind)],
     limit: u64,
     edges: CardColumns,
 ) -> AppResult<HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>>> {
-    if stage_ids.is_empty() {
+    if stages.is_empty() {
         return Ok(HashMap::new());
     }
     let backend = conn.get_database_backend();
-    let mut values: Vec<sea_orm::Value> = stage_ids.iter().map(|id| (*id).into()).collect();
-    values.push((limit as i64).into());
     // The board knows its stages: the cards' rows leave them out.
     let joins = CardJoins {
         edges,
         stage: false,
     };
     let columns = joins.columns();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(stages.len() * 2 + 1);
     let sql = match backend {
         DbBackend::Postgres => {
-            let keys = (1..=stage_ids.len())
-                .map(|i| format!("(${i}::uuid)"))
+            let keys = (0..stages.len())
+                .map(|i| format!("(${}::uuid, ${}::text)", 2 * i + 1, 2 * i + 2))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let activity = if edges.latest_activity.is_some() {
-                " LEFT JOIN LATERAL (SELECT * FROM activities x \
-                   WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true"
-            } else {
-                ""
+            for (id, kind) in stages {
+                values.push((*id).into());
+                values.push(kind.as_str().into());
+            }
+            let activity = match edges.latest_activity {
+                Some(mask) => format!(
+                    " LEFT JOIN LATERAL (SELECT {} FROM activities x \
+                       WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true",
+                    activity::Model::select_masked("x", mask)
+                ),
+                None => String::new(),
             };
             format!(
-                "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id) \
-                 JOIN pipeline_stages s ON s.id = k.stage_id \
-                 CROSS JOIN LATERAL (SELECT * FROM opportunities x \
-                   WHERE x.stage_id = k.stage_id AND x.status = s.kind \
+                "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id, kind) \
+                 CROSS JOIN LATERAL (SELECT {opportunity} FROM opportunities x \
+                   WHERE x.stage_id = k.stage_id AND x.status = k.kind \
                    ORDER BY x.position, x.id LIMIT ${limit}) o {CARD_EDGES}{activity}",
-                limit = stage_ids.len() + 1
+                opportunity = opportunity::Model::select("x"),
+                limit = 2 * stages.len() + 1
             )
         }
         _ => {
-            let keys = vec!["?"; stage_ids.len()].join(", ");
+            let keys = vec!["?"; stages.len()].join(", ");
+            values.extend(stages.iter().map(|(id, _)| sea_orm::Value::from(*id)));
             let activity = if edges.latest_activity.is_some() {
                 " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
                    WHERE y.opportunity_id = o.id ORDER BY y.id DESC LIMIT 1)"
@@ -657,6 +667,7 @@ pub async fn first_per_stage<C: ConnectionTrait>(
             )
         }
     };
+    values.push((limit as i64).into());
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::{
     audit::{self, Change, Snapshot},
-    opportunities, required_text,
+    opportunities::{self, StageTotals},
+    positioned::{ColumnMask, Positioned, RowReader},
+    required_text,
 };
 use crate::{
     auth::Principal,
@@ -185,6 +187,81 @@ pub async fn stages_by_pipeline<C: ConnectionTrait>(
         grouped.entry(row.pipeline_id).or_default().push(row);
     }
     Ok(grouped)
+}
+
+/// A pipeline with its stages in board order and, when asked for, each stage's totals.
+pub struct Board {
+    pub pipeline: pipeline::Model,
+    pub stages: Vec<(pipeline_stage::Model, Option<StageTotals>)>,
+}
+
+/// The pipeline, its stages and (with `totals`) each stage's count and value per currency
+/// (deals whose status matches the stage), in one statement: a board's head. Statements are
+/// what a request costs PostgreSQL most when tenants take turns, since each one is analysed
+/// and planned again under every other tenant's `search_path`.
+pub async fn board<C: ConnectionTrait>(conn: &C, id: Uuid, totals: bool) -> AppResult<Board> {
+    let backend = conn.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    let mut columns = format!(
+        "{}, {}",
+        pipeline::Model::select("p"),
+        pipeline_stage::Model::select("s")
+    );
+    let mut sql =
+        String::from("FROM pipelines p LEFT JOIN pipeline_stages s ON s.pipeline_id = p.id");
+    let mut values: Vec<sea_orm::Value> = vec![id.into()];
+    if totals {
+        columns.push_str(", t.currency, t.count, t.amount");
+        if postgres {
+            sql.push_str(
+                " LEFT JOIN LATERAL (SELECT o.currency, COUNT(*) AS count, \
+                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
+                   WHERE o.stage_id = s.id AND o.status = s.kind GROUP BY o.currency) t ON true",
+            );
+        } else {
+            // SQLite has no LATERAL: the pipeline's totals, grouped, joined to their stage.
+            sql.push_str(
+                " LEFT JOIN (SELECT o.stage_id, o.currency, COUNT(*) AS count, \
+                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
+                   JOIN pipeline_stages k ON k.id = o.stage_id \
+                   WHERE k.pipeline_id = ? AND o.status = k.kind \
+                   GROUP BY o.stage_id, o.currency) t ON t.stage_id = s.id",
+            );
+            values.push(id.into());
+        }
+    }
+    let key = if postgres { "$1" } else { "?" };
+    let order = if totals { ", t.currency" } else { "" };
+    let sql = format!("SELECT {columns} {sql} WHERE p.id = {key} ORDER BY s.position{order}");
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut pipeline = None;
+    let mut stages: Vec<(pipeline_stage::Model, Option<StageTotals>)> = Vec::new();
+    for row in rows {
+        let mut reader = RowReader::new(&row);
+        let head = reader.model::<pipeline::Model>(ColumnMask::ALL)?;
+        pipeline.get_or_insert(head);
+        let Some(stage) = reader.optional::<pipeline_stage::Model>(ColumnMask::ALL)? else {
+            continue;
+        };
+        if stages.last().is_none_or(|(last, _)| last.id != stage.id) {
+            stages.push((stage, totals.then(StageTotals::default)));
+        }
+        if totals {
+            let currency: Option<String> = reader.value()?;
+            let count: Option<i64> = reader.value()?;
+            let amount: Option<i64> = reader.value()?;
+            if let (Some(currency), Some((_, Some(totals)))) = (currency, stages.last_mut()) {
+                totals.count += count.unwrap_or(0);
+                totals.by_currency.push((currency, amount.unwrap_or(0)));
+            }
+        }
+    }
+    Ok(Board {
+        pipeline: pipeline.ok_or(AppError::NotFound("pipeline"))?,
+        stages,
+    })
 }
 
 async fn record<C: ConnectionTrait>(

@@ -13,8 +13,8 @@
 //! 62 columns per card where the card showed 12 cost PostgreSQL a third of its time on the
 //! board and the server a fifth of its own.
 
-use entity::tenant::{activity, company, contact, opportunity, pipeline_stage, user};
-use sea_orm::{DbErr, QueryResult};
+use entity::tenant::{activity, company, contact, opportunity, pipeline, pipeline_stage, user};
+use sea_orm::{DbErr, QueryResult, TryGetable};
 use uuid::Uuid;
 
 /// Which of a model's columns a statement selects: bit i stands for `COLUMNS[i]`. The
@@ -108,6 +108,13 @@ impl<'r> RowReader<'r> {
         };
         self.at += mask.width::<M>();
         Ok(model)
+    }
+
+    /// The next column's value.
+    pub fn value<T: TryGetable>(&mut self) -> Result<T, DbErr> {
+        let value = self.row.try_get_by_index(self.at)?;
+        self.at += 1;
+        Ok(value)
     }
 }
 
@@ -206,6 +213,15 @@ positioned!(user::Model {
     updated_at,
 });
 
+positioned!(pipeline::Model {
+    id,
+    name,
+    is_default,
+    position,
+    created_at,
+    updated_at,
+});
+
 positioned!(pipeline_stage::Model {
     id,
     pipeline_id,
@@ -249,6 +265,7 @@ mod tests {
         same_columns::<contact::Entity>(contact::Model::COLUMNS);
         same_columns::<company::Entity>(company::Model::COLUMNS);
         same_columns::<user::Entity>(user::Model::COLUMNS);
+        same_columns::<pipeline::Entity>(pipeline::Model::COLUMNS);
         same_columns::<pipeline_stage::Entity>(pipeline_stage::Model::COLUMNS);
         same_columns::<activity::Entity>(activity::Model::COLUMNS);
     }
