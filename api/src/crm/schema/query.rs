@@ -130,7 +130,8 @@ impl CrmQuery {
     }
 
     /// One pipeline: with `stages { opportunities { nodes ... totalCount } }` this is the
-    /// board, loaded in a fixed number of statements.
+    /// board, loaded in two statements (the pipeline with its stages and their totals, then
+    /// every stage's first cards with their edges).
     #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
     async fn pipeline(&self, ctx: &Context<'_>, id: ID) -> GqlResult<PipelineNode> {
         let id = parse_id(&id, "id")?;
