@@ -349,10 +349,7 @@ impl PipelineNode {
     /// Stages in board order.
     async fn stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageNode>> {
         if let Some(stages) = &self.1 {
-            return Ok(stages
-                .iter()
-                .map(|stage| StageNode(stage.0.clone(), stage.1.clone()))
-                .collect());
+            return Ok(stages.clone());
         }
         Ok(load_one::<StagesByPipeline, _>(ctx, self.0.id)
             .await?
@@ -364,6 +361,7 @@ impl PipelineNode {
 }
 
 /// A stage, with its column's totals when they were loaded with it.
+#[derive(Clone)]
 pub struct StageNode(pub pipeline_stage::Model, Option<StageTotals>);
 
 impl StageNode {

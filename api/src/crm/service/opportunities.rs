@@ -76,6 +76,14 @@ pub struct StageTotals {
     pub by_currency: Vec<(String, i64)>,
 }
 
+impl StageTotals {
+    /// Adds one currency's row of a `GROUP BY stage, currency`, in currency order.
+    pub fn add(&mut self, currency: String, count: i64, amount: i64) {
+        self.count += count;
+        self.by_currency.push((currency, amount));
+    }
+}
+
 fn snapshot(model: &opportunity::Model) -> Snapshot {
     audit::snapshot(model)
 }
@@ -798,9 +806,10 @@ pub async fn stage_totals<C: ConnectionTrait>(
     .await?;
     let mut totals: HashMap<Uuid, StageTotals> = HashMap::new();
     for row in rows {
-        let entry = totals.entry(row.stage_id).or_default();
-        entry.count += row.count;
-        entry.by_currency.push((row.currency, row.amount));
+        totals
+            .entry(row.stage_id)
+            .or_default()
+            .add(row.currency, row.count, row.amount);
     }
     Ok(totals)
 }

@@ -253,8 +253,7 @@ pub async fn board<C: ConnectionTrait>(conn: &C, id: Uuid, totals: bool) -> AppR
             let count: Option<i64> = reader.value()?;
             let amount: Option<i64> = reader.value()?;
             if let (Some(currency), Some((_, Some(totals)))) = (currency, stages.last_mut()) {
-                totals.count += count.unwrap_or(0);
-                totals.by_currency.push((currency, amount.unwrap_or(0)));
+                totals.add(currency, count.unwrap_or(0), amount.unwrap_or(0));
             }
         }
     }
