@@ -36,6 +36,9 @@ pub struct QueryLimits {
     pub max_batch: usize,
     /// `NEXO_REQUEST_TIMEOUT_MS`, default 10 s.
     pub request_timeout: Duration,
+    /// `NEXO_WEBSOCKET_INIT_TIMEOUT_MS`, default 10 s: a WebSocket that has not sent an
+    /// accepted `connection_init` by then is closed (4408).
+    pub websocket_init_timeout: Duration,
     /// `NEXO_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 20.
     pub max_subscriptions_per_connection: usize,
     /// `NEXO_MAX_SUBSCRIPTIONS_PER_TENANT`, default 5000 (on each instance).
@@ -51,6 +54,7 @@ impl Default for QueryLimits {
             max_aliases: 100,
             max_batch: 10,
             request_timeout: Duration::from_secs(10),
+            websocket_init_timeout: Duration::from_secs(10),
             max_subscriptions_per_connection: 20,
             max_subscriptions_per_tenant: 5000,
         }
@@ -194,6 +198,8 @@ impl Config {
         limits.max_batch = parse_var("NEXO_MAX_BATCH", limits.max_batch)?;
         limits.request_timeout =
             Duration::from_millis(parse_var("NEXO_REQUEST_TIMEOUT_MS", 10_000u64)?);
+        limits.websocket_init_timeout =
+            Duration::from_millis(parse_var("NEXO_WEBSOCKET_INIT_TIMEOUT_MS", 10_000u64)?);
         limits.max_subscriptions_per_connection = parse_var(
             "NEXO_MAX_SUBSCRIPTIONS_PER_CONNECTION",
             limits.max_subscriptions_per_connection,

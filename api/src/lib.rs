@@ -37,6 +37,8 @@ pub struct AppContextInner {
     pub registry: tenancy::Registry,
     pub resolver: tenancy::TenantResolver,
     pub keys: auth::JwtKeys,
+    /// Who may do what now: users' current roles and status, tenants' current state.
+    pub access: auth::AccessControl,
     pub login_limiter: auth::LoginLimiter,
     /// Wakes this instance's subscribers after commits.
     pub events: events::bus::EventBus,
@@ -80,13 +82,16 @@ impl AppContext {
             .await
             .context("migrating the control plane")?;
         let registry = tenancy::Registry::new(store.control().clone());
+        // Host lookups are the platform's work, not the request's: outside the count of
+        // statements a request runs.
         let resolver = tenancy::TenantResolver::new(
-            registry.clone(),
+            tenancy::Registry::new(store.control_unmetered().clone()),
             &config.base_domain,
             config.tenant_cache_ttl,
         );
         Ok(Self(Arc::new(AppContextInner {
             keys: auth::JwtKeys::from_secret(secret.as_bytes()),
+            access: auth::AccessControl::new(store.clone(), resolver.clone()),
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
@@ -132,6 +137,7 @@ impl Application {
         if let Some(url) = &database_url {
             events::notify::start(&context, url);
         }
+        context.access.start_following();
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;

@@ -209,6 +209,7 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
                 password_hash: Set(None),
                 role: Set(Role::Sales.as_str().into()),
                 status: Set("invited".into()),
+                auth_version: Set(1),
                 last_login_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),

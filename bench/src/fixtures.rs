@@ -255,7 +255,8 @@ pub async fn many_tenants(
                 let (provisioned, board_id, owner) = provision_and_seed(app, &slug, &plan).await?;
                 let token = app
                     .keys
-                    .issue_tenant(owner, provisioned.tenant.id, Role::Owner)
+                    // A new user's access version is 1.
+                    .issue_tenant(owner, provisioned.tenant.id, Role::Owner, 1)
                     .map_err(|e| anyhow::anyhow!("signing: {e:?}"))?
                     .token;
                 anyhow::Ok(BenchTenant {

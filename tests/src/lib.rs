@@ -17,7 +17,7 @@ pub struct TestApp {
     pub app: AppContext,
     pub base_domain: String,
     client: reqwest::Client,
-    _data_dir: tempfile::TempDir,
+    data_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// A response: HTTP status and the GraphQL body.
@@ -96,8 +96,23 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after `adjust` has changed its configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("temporary directory"));
+    start_instance(data_dir, adjust).await
+}
+
+impl TestApp {
+    /// A second server on the same data (the same SQLite files, or the same PostgreSQL
+    /// database), as another instance behind the load balancer would be.
+    pub async fn another_instance(&self) -> TestApp {
+        start_instance(self.data_dir.clone(), |_| {}).await
+    }
+}
+
+async fn start_instance(
+    data_dir: std::sync::Arc<tempfile::TempDir>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     init_logs();
-    let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config::development(data_dir.path());
     config.listen = "127.0.0.1:0".parse().expect("address");
     config.database_url = test_database_url();
@@ -114,7 +129,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         app,
         base_domain,
         client: reqwest::Client::new(),
-        _data_dir: data_dir,
+        data_dir,
     }
 }
 
@@ -210,7 +225,12 @@ impl TestApp {
 
     /// Provisions a tenant through the admin API and completes its owner's setup.
     pub async fn provision(&self, admin_token: &str) -> TestTenant {
-        let slug = random_slug();
+        self.provision_slug(admin_token, &random_slug()).await
+    }
+
+    /// Provisions a tenant at `slug` (which must be free) and completes its owner's setup.
+    pub async fn provision_slug(&self, admin_token: &str, slug: &str) -> TestTenant {
+        let slug = slug.to_owned();
         let owner_email = format!("owner@{slug}.example");
         let reply = self
             .gql(
@@ -464,4 +484,118 @@ impl Subscription {
             }
         }
     }
+}
+
+impl Subscription {
+    /// Starts another operation `id` on the same connection.
+    pub async fn start(&mut self, id: &str, query: &str, variables: Value) {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let start = json!({
+            "id": id,
+            "type": if self.legacy { "start" } else { "subscribe" },
+            "payload": {"query": query, "variables": variables},
+        });
+        self.socket
+            .send(Message::Text(start.to_string().into()))
+            .await
+            .expect("operation sent");
+    }
+
+    /// Sends a raw text message on the connection.
+    pub async fn send_text(&mut self, text: String) {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .expect("message sent");
+    }
+
+    /// Reads until the server closes the connection; returns its close code (0 without
+    /// one). Panics if the connection stays open for 10 s.
+    pub async fn close_code(&mut self) -> u16 {
+        wait_for_close(&mut self.socket).await
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn wait_for_close(socket: &mut Socket) -> u16 {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("the server closes the connection within 10 s");
+        match frame {
+            Some(Ok(Message::Close(frame))) => {
+                return frame.map(|f| u16::from(f.code)).unwrap_or(0);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return 0,
+        }
+    }
+}
+
+/// A WebSocket opened to the server that has sent nothing yet.
+pub struct RawSocket(Socket);
+
+impl TestApp {
+    /// Opens a `graphql-transport-ws` WebSocket to `host` and sends nothing.
+    pub async fn raw_socket(&self, host: &str) -> RawSocket {
+        use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+        let mut request = format!("ws://127.0.0.1:{}/graphql", self.port)
+            .into_client_request()
+            .expect("request");
+        request
+            .headers_mut()
+            .insert("Host", HeaderValue::from_str(host).expect("host"));
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            HeaderValue::from_static("graphql-transport-ws"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket connects");
+        RawSocket(socket)
+    }
+}
+
+impl RawSocket {
+    pub async fn send_text(&mut self, text: String) {
+        use futures::SinkExt;
+        use tokio_tungstenite::tungstenite::Message;
+        // The server may already have closed; what it answers is what the test reads.
+        let _ = self.0.send(Message::Text(text.into())).await;
+    }
+
+    /// See [`Subscription::close_code`].
+    pub async fn close_code(&mut self) -> u16 {
+        wait_for_close(&mut self.0).await
+    }
+}
+
+/// Signs `claims` with the test servers' key, as someone holding it (or a forger who
+/// guessed it) would.
+pub fn sign_claims(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .expect("token")
+}
+
+/// The claims of a JWT, unverified.
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("jwt payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("json")
 }

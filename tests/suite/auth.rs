@@ -1,7 +1,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tests::{PASSWORD, TEST_JWT_SECRET, TestApp, TestTenant, spawn_app};
+use tests::{PASSWORD, TEST_JWT_SECRET, TestApp, TestTenant, claims_of, spawn_app};
 
 const ME: &str = "{ me { email } }";
 
@@ -19,11 +19,6 @@ fn sign(header: Header, claims: &Value, secret: &str) -> String {
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("token")
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).expect("jwt payload");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json")
 }
 
 #[tokio::test]

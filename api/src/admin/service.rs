@@ -105,7 +105,7 @@ pub async fn provision_tenant(
                     return Err(e);
                 }
             };
-            app.resolver.invalidate();
+            app.access.tenant_changed(tenant.id).await;
             tracing::info!("tenant provisioned");
             Ok(Provisioned {
                 tenant,
@@ -142,7 +142,7 @@ async fn undo_provisioning(app: &AppContext, slug: &Slug, tenant_id: Uuid) {
     if let Err(e) = app.registry.remove(tenant_id).await {
         tracing::error!(error = ?e, "could not remove the registry row of a failed provisioning");
     }
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant_id).await;
 }
 
 pub async fn find_tenant(app: &AppContext, slug: &str) -> AppResult<Tenant> {
@@ -160,7 +160,7 @@ pub async fn set_tenant_status(
 ) -> AppResult<Tenant> {
     let tenant = find_tenant(app, slug).await?;
     let updated = app.registry.set_status(tenant.id, status).await?;
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant.id).await;
     Ok(updated)
 }
 
@@ -178,7 +178,7 @@ pub async fn delete_tenant(app: &AppContext, slug: &str) -> AppResult<DeletedTen
     app.registry
         .set_status(tenant.id, TenantStatus::Suspended)
         .await?;
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant.id).await;
     let backup_path = match app
         .store
         .backup_tenant(&tenant.slug, &app.config.backup_dir)
@@ -187,13 +187,13 @@ pub async fn delete_tenant(app: &AppContext, slug: &str) -> AppResult<DeletedTen
         Ok(path) => path,
         Err(e) => {
             app.registry.set_status(tenant.id, previous).await?;
-            app.resolver.invalidate();
+            app.access.tenant_changed(tenant.id).await;
             return Err(e);
         }
     };
     app.store.drop_tenant_storage(&tenant.slug).await?;
     app.registry.remove(tenant.id).await?;
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant.id).await;
     tracing::info!(backup = %backup_path.display(), "tenant deleted");
     Ok(DeletedTenant {
         slug: tenant.slug.to_string(),
@@ -223,7 +223,7 @@ pub async fn add_domain(app: &AppContext, slug: &str, domain: &str) -> AppResult
     let domain = parse_domain(app, domain)?;
     let tenant = find_tenant(app, slug).await?;
     app.registry.add_domain(tenant.id, &domain).await?;
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant.id).await;
     Ok(tenant)
 }
 
@@ -233,7 +233,7 @@ pub async fn remove_domain(app: &AppContext, slug: &str, domain: &str) -> AppRes
     if !app.registry.remove_domain(tenant.id, &domain).await? {
         return Err(AppError::NotFound("domain"));
     }
-    app.resolver.invalidate();
+    app.access.tenant_changed(tenant.id).await;
     Ok(tenant)
 }
 

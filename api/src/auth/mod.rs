@@ -1,6 +1,7 @@
 //! Authentication and authorization: passwords, tokens, principals, roles and guards, the
 //! tenant user service and its GraphQL API.
 
+mod access;
 mod guard;
 mod password;
 mod principal;
@@ -9,8 +10,11 @@ pub(crate) mod schema;
 pub(crate) mod service;
 mod tokens;
 
+pub use access::{AccessChange, AccessControl};
 pub use guard::RoleGuard;
 pub use password::{hash_password, verify_password};
 pub use principal::{AdminPrincipal, Principal, Role};
 pub use rate_limit::LoginLimiter;
-pub use tokens::{AccessToken, JwtKeys, OpaqueToken, hash_token, load_or_create_dev_secret};
+pub use tokens::{
+    AccessToken, JwtKeys, OpaqueToken, TenantToken, hash_token, load_or_create_dev_secret,
+};

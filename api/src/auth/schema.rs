@@ -204,10 +204,14 @@ impl AuthMutation {
         }
     }
 
-    /// Ends the session of `refreshToken`, or every session of the signed-in user without it.
+    /// Ends the session of `refreshToken`, or without it every session of the signed-in
+    /// user, their access tokens included.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: Option<String>) -> GqlResult<bool> {
         let principal = ctx.principal()?;
         service::logout(ctx.conn().await?, principal, refresh_token.as_deref()).await?;
+        if refresh_token.is_none() {
+            access_changes_on_commit(ctx, principal.user_id)?;
+        }
         Ok(true)
     }
 
@@ -248,7 +252,9 @@ impl AuthMutation {
         })
     }
 
-    /// Changes a user's role; their sessions end so the new role applies at once.
+    /// Changes a user's role. It applies at once to every request of theirs; their live
+    /// subscriptions end (they subscribe again with the new role) and their refresh tokens
+    /// are revoked.
     #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
     async fn set_user_role(
         &self,
@@ -259,17 +265,31 @@ impl AuthMutation {
         let user_id = parse_id(&user_id, "userId")?;
         let principal = ctx.principal()?;
         let user = service::set_role(ctx.conn().await?, principal, user_id, role).await?;
+        access_changes_on_commit(ctx, user_id)?;
         Ok(UserNode::try_from(user)?)
     }
 
-    /// Deactivates a user: they can no longer sign in and their sessions end.
+    /// Deactivates a user: they can no longer sign in, and every session, access token and
+    /// live subscription of theirs ends at once.
     #[graphql(guard = "RoleGuard::at_least(Role::Admin)")]
     async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> GqlResult<UserNode> {
         let user_id = parse_id(&user_id, "userId")?;
         let principal = ctx.principal()?;
         let user = service::deactivate(ctx.conn().await?, principal, user_id).await?;
+        access_changes_on_commit(ctx, user_id)?;
         Ok(UserNode::try_from(user)?)
     }
+}
+
+/// Once the request commits, every instance stops trusting what it knew of the user.
+fn access_changes_on_commit(ctx: &Context<'_>, user_id: uuid::Uuid) -> AppResult<()> {
+    let access = ctx.app()?.access.clone();
+    let tx = ctx.tenant_tx()?;
+    let tenant = tx.tenant().id;
+    tx.after_commit(Box::pin(async move {
+        access.user_changed(tenant, user_id).await;
+    }));
+    Ok(())
 }
 
 async fn redeem(

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::tenant::{refresh_token, user, user_token};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    sea_query::Expr,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use super::{JwtKeys, OpaqueToken, Principal, Role, hash_password, hash_token, ve
 use crate::{
     domain::{Email, NewPassword},
     error::{AppError, AppResult, on_unique_violation},
-    events::{log, slots::DEACTIVATED_EVENT},
+    events::log,
     tenancy::Tenant,
 };
 
@@ -79,6 +79,7 @@ pub async fn create_user_with_token<C: ConnectionTrait>(
         password_hash: Set(None),
         role: Set(role.as_str().to_owned()),
         status: Set(UserStatus::Invited.as_str().to_owned()),
+        auth_version: Set(1),
         last_login_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -209,7 +210,7 @@ async fn start_session<C: ConnectionTrait>(
     family: Option<Uuid>,
 ) -> AppResult<Session> {
     let role = parse_role(&user.role)?;
-    let access = keys.issue_tenant(user.id, tenant.id, role)?;
+    let access = keys.issue_tenant(user.id, tenant.id, role, user.auth_version)?;
     let refresh = OpaqueToken::generate();
     let now = Utc::now();
     let expires_at = now + REFRESH_TOKEN_TTL;
@@ -294,6 +295,21 @@ async fn revoke_user_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> Ap
     revoke_where(conn, refresh_token::Column::UserId.eq(user_id)).await
 }
 
+/// Ends every session of the user, access tokens included: their version is no longer the
+/// user's. The caller tells [`super::AccessControl`] once this commits.
+async fn end_all_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<()> {
+    revoke_user_sessions(conn, user_id).await?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::AuthVersion,
+            Expr::col(user::Column::AuthVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 async fn revoke_where<C: ConnectionTrait>(
     conn: &C,
     which: sea_orm::sea_query::SimpleExpr,
@@ -308,14 +324,14 @@ async fn revoke_where<C: ConnectionTrait>(
 }
 
 /// Ends the session a refresh token belongs to (its whole family), or, without a token,
-/// every session of the user.
+/// every session of the user, access tokens included.
 pub async fn logout<C: ConnectionTrait>(
     conn: &C,
     principal: &Principal,
     token: Option<&str>,
 ) -> AppResult<()> {
     match token {
-        None => revoke_user_sessions(conn, principal.user_id).await,
+        None => end_all_sessions(conn, principal.user_id).await,
         Some(token) => {
             let record = refresh_token::Entity::find()
                 .filter(refresh_token::Column::TokenHash.eq(hash_token(token)))
@@ -379,7 +395,8 @@ pub async fn set_role<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    // Sessions carry the role; end them so the new role applies at the next sign-in.
+    // Requests act with the current role, so open sessions take the new one at once; the
+    // refresh tokens end too, so the user signs in again knowingly.
     revoke_user_sessions(conn, target.id).await?;
     Ok(updated)
 }
@@ -409,19 +426,17 @@ pub async fn deactivate<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    revoke_user_sessions(conn, target.id).await?;
+    end_all_sessions(conn, target.id).await?;
     user_token::Entity::update_many()
         .col_expr(user_token::Column::UsedAt, Expr::value(Utc::now()))
         .filter(user_token::Column::UserId.eq(target.id))
         .filter(user_token::Column::UsedAt.is_null())
         .exec(conn)
         .await?;
-    // Every instance's feed of this tenant ends the user's live subscriptions when it
-    // reads this event, so the deactivation reaches all instances, and none misses it.
     log::append(
         conn,
         log::NewEvent {
-            event_type: DEACTIVATED_EVENT.to_owned(),
+            event_type: "user.deactivated".to_owned(),
             entity_type: "user",
             entity_id: target.id,
             actor: Some(actor.user_id),

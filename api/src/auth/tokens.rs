@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{AdminPrincipal, Principal, Role};
+use super::{AdminPrincipal, Role};
 use crate::error::{AppError, AppResult};
 
 const TENANT_AUDIENCE: &str = "nexo-tenant";
@@ -26,8 +26,12 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
 struct TenantClaims {
     sub: Uuid,
     tid: Uuid,
+    /// The role when issued; informative only: requests act with the user's current role.
     role: Role,
+    /// The user's access version when issued (see [`TenantToken::version`]).
+    ver: i64,
     iat: i64,
+    nbf: i64,
     exp: i64,
     jti: Uuid,
     aud: String,
@@ -38,10 +42,23 @@ struct TenantClaims {
 struct AdminClaims {
     sub: Uuid,
     iat: i64,
+    nbf: i64,
     exp: i64,
     jti: Uuid,
     aud: String,
     iss: String,
+}
+
+/// What a verified tenant access token says. It proves who signed in and when; whether
+/// that user may still act, and with which role, is [`super::AccessControl`]'s to say.
+#[derive(Clone, Copy, Debug)]
+pub struct TenantToken {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    /// The user's access version when the token was issued; a token whose version is no
+    /// longer the user's was revoked (signed out everywhere, deactivated).
+    pub version: i64,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// An issued access token and when it expires.
@@ -68,6 +85,7 @@ impl JwtKeys {
         user_id: Uuid,
         tenant_id: Uuid,
         role: Role,
+        version: i64,
     ) -> AppResult<AccessToken> {
         let now = Utc::now();
         let expires_at = now + ACCESS_TOKEN_TTL;
@@ -75,7 +93,9 @@ impl JwtKeys {
             sub: user_id,
             tid: tenant_id,
             role,
+            ver: version,
             iat: now.timestamp(),
+            nbf: now.timestamp(),
             exp: expires_at.timestamp(),
             jti: Uuid::now_v7(),
             aud: TENANT_AUDIENCE.into(),
@@ -90,6 +110,7 @@ impl JwtKeys {
         let claims = AdminClaims {
             sub: admin_id,
             iat: now.timestamp(),
+            nbf: now.timestamp(),
             exp: expires_at.timestamp(),
             jti: Uuid::now_v7(),
             aud: ADMIN_AUDIENCE.into(),
@@ -98,18 +119,23 @@ impl JwtKeys {
         self.encode(&claims, expires_at)
     }
 
-    /// Verifies a tenant access token and that it belongs to `tenant_id`.
-    pub fn verify_tenant(&self, token: &str, tenant_id: Uuid) -> AppResult<Principal> {
+    /// Verifies a tenant access token's signature, times and audience, and that it
+    /// belongs to `tenant_id`.
+    pub fn verify_tenant(&self, token: &str, tenant_id: Uuid) -> AppResult<TenantToken> {
         let claims: TenantClaims = self.decode(token, TENANT_AUDIENCE)?;
         if claims.tid != tenant_id {
             return Err(AppError::Unauthenticated(
                 "this token belongs to another tenant".into(),
             ));
         }
-        Ok(Principal {
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or_else(|| {
+            AppError::Unauthenticated("the access token is invalid or expired".into())
+        })?;
+        Ok(TenantToken {
             user_id: claims.sub,
             tenant_id: claims.tid,
-            role: claims.role,
+            version: claims.ver,
+            expires_at,
         })
     }
 
@@ -134,7 +160,8 @@ impl JwtKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[audience]);
         validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iat", "sub", "aud", "iss"]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "sub", "aud", "iss"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
             .map(|data| data.claims)

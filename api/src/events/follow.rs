@@ -147,9 +147,6 @@ async fn run_feed(app: AppContext, tenant: Arc<Tenant>, feed: Arc<Feed>) {
             let full = rows.len() as u64 == PAGE;
             for row in rows {
                 let seq = row.seq.unwrap_or(after);
-                if row.event_type == super::slots::DEACTIVATED_EVENT {
-                    app.subscriptions.revoke(tenant.id, row.entity_id);
-                }
                 let _ = feed.sender.send(Arc::new(row));
                 feed.head.store(seq, Ordering::SeqCst);
             }

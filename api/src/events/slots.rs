@@ -1,6 +1,6 @@
 //! Limits on open subscriptions, per WebSocket connection and per tenant on this instance,
-//! and the end of a deactivated user's subscriptions. A subscription holds a [`Slot`] for
-//! as long as it streams.
+//! and the end of a subscription when its user's or tenant's access changes. A
+//! subscription holds a [`Slot`] for as long as it streams.
 
 use std::{
     collections::HashMap,
@@ -16,34 +16,20 @@ use uuid::Uuid;
 
 use crate::{
     AppContext,
-    auth::Principal,
+    auth::{Principal, TenantToken},
     error::{AppError, AppResult},
+    tenancy::Tenant,
 };
 
 /// The subscriptions open on one WebSocket connection.
 #[derive(Clone, Default)]
 pub struct ConnectionSubscriptions(Arc<AtomicUsize>);
 
-/// This instance's open subscriptions per tenant, and announcements of users whose
-/// subscriptions must end.
-#[derive(Clone)]
+/// This instance's open subscriptions per tenant.
+#[derive(Clone, Default)]
 pub struct Subscriptions {
     per_tenant: Arc<Mutex<HashMap<Uuid, usize>>>,
-    revoked: broadcast::Sender<(Uuid, Uuid)>,
 }
-
-impl Default for Subscriptions {
-    fn default() -> Self {
-        Self {
-            per_tenant: Default::default(),
-            revoked: broadcast::channel(256).0,
-        }
-    }
-}
-
-/// The event a deactivation appends; a tenant's feed, on every instance, ends the user's
-/// subscriptions when it hands it out.
-pub const DEACTIVATED_EVENT: &str = "user.deactivated";
 
 impl Subscriptions {
     /// Subscriptions open on this instance.
@@ -52,11 +38,6 @@ impl Subscriptions {
             .lock()
             .map(|p| p.values().sum())
             .unwrap_or_default()
-    }
-
-    /// Ends every subscription of this user on this instance.
-    pub fn revoke(&self, tenant: Uuid, user: Uuid) {
-        let _ = self.revoked.send((tenant, user));
     }
 }
 
@@ -122,20 +103,32 @@ pub fn acquire(
     Ok(slot)
 }
 
-/// The stream, holding its slot, ending when its user is deactivated.
+/// The stream, holding its slot, ending when its user's access changes (deactivated,
+/// demoted, signed out everywhere) or its tenant's (suspended, deleted): on any change that
+/// concerns it, the subscription is authorized anew, and ends unless it still would be
+/// with the same role. The client then subscribes again.
 pub fn guard<S: Stream + Send + 'static>(
     stream: S,
     slot: Slot,
     app: &AppContext,
-    principal: &Principal,
+    session: Session,
 ) -> impl Stream<Item = S::Item> + Send + use<S> {
-    let mut revoked = app.subscriptions.revoked.subscribe();
-    let (tenant, user) = (principal.tenant_id, principal.user_id);
+    let mut changes = app.access.subscribe();
+    let access = app.access.clone();
     let ended = async move {
         loop {
-            match revoked.recv().await {
-                Ok((t, u)) if t == tenant && u == user => return,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            match changes.recv().await {
+                Ok(change) if change.concerns(&session.principal) => {
+                    let still = access
+                        .authorize_again(&session.tenant, &session.token)
+                        .await;
+                    if !matches!(still, Ok((_, now)) if now.role == session.principal.role) {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                // Changes were missed: end rather than outlive a revocation.
+                Err(broadcast::error::RecvError::Lagged(_)) => return,
                 Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
             }
         }
@@ -144,4 +137,11 @@ pub fn guard<S: Stream + Send + 'static>(
         let _held = &slot;
         item
     })
+}
+
+/// Who a subscription runs for, as authorized when it started.
+pub struct Session {
+    pub tenant: Arc<Tenant>,
+    pub token: TenantToken,
+    pub principal: Principal,
 }

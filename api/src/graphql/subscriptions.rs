@@ -25,10 +25,10 @@ use futures::{
 use tokio::{sync::broadcast, task::AbortHandle};
 use uuid::Uuid;
 
-use super::{TenantSchema, finalize_response, selected_operation};
+use super::{TenantSchema, analyze_operation, finalize_response, selected_operation};
 use crate::{
     AppContext,
-    auth::{Principal, Role},
+    auth::{Role, TenantToken},
     error::AppError,
     events::slots::{self, ConnectionSubscriptions},
     tenancy::Tenant,
@@ -255,27 +255,64 @@ impl Executor for SubscriptionExecutor {
         response
     }
 
+    /// Every operation of a connection is authorized anew (the token unexpired, the user
+    /// active with their current role, the tenant the same and active) and held to the
+    /// limits of an HTTP request.
     fn execute_stream(
         &self,
-        mut request: Request,
+        request: Request,
         session: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
+        let this = self.clone();
         let session = session.unwrap_or_default();
-        let (Some(principal), Some(tenant), Some(connection)) = (
-            get::<Principal>(&session).cloned(),
-            get::<Arc<Tenant>>(&session).map(|t| t.id),
-            get::<ConnectionSubscriptions>(&session),
+        stream::once(async move { this.authorized(request, session).await })
+            .flatten()
+            .boxed()
+    }
+}
+
+impl SubscriptionExecutor {
+    async fn authorized(
+        &self,
+        mut request: Request,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        let (Some(token), Some(tenant), Some(connection)) = (
+            get::<TenantToken>(&session).copied(),
+            get::<Arc<Tenant>>(&session).cloned(),
+            get::<ConnectionSubscriptions>(&session).cloned(),
         ) else {
-            return self.alone(request, session);
+            // Only a connection that was never initialised has none of them.
+            return error_stream(AppError::Unauthenticated("sign in first".into()));
         };
+        let (tenant, principal) = match self.app.access.authorize_again(&tenant, &token).await {
+            Ok(authorized) => authorized,
+            Err(error) => return error_stream(error),
+        };
+        let limits = &self.app.config.limits;
+        let operation_name = request.operation_name.clone();
+        let checked = match request.parsed_query() {
+            Ok(document) => {
+                analyze_operation(document, operation_name.as_deref(), limits.max_aliases)
+                    .map(|_| ())
+            }
+            // The executor reports a document that does not parse.
+            Err(_) => Ok(()),
+        };
+        if let Err(error) = checked {
+            return error_stream(error);
+        }
+        request = request.data(principal.clone()).data(tenant.clone());
         let plan = plan(&mut request);
         if let Plan::NotASubscription = plan {
-            return self.alone(request, session);
+            return self.answer(request, session, limits.request_timeout);
         }
-        let slot = match slots::acquire(&self.app, connection, tenant) {
+        let slot = match slots::acquire(&self.app, &connection, tenant.id) {
             Ok(slot) => slot,
             Err(error) => return error_stream(error),
         };
+        let current_tenant = tenant.clone();
+        let tenant = tenant.id;
         let stream = match plan {
             Plan::Shared(sharing) => {
                 let key = ShareKey {
@@ -291,11 +328,36 @@ impl Executor for SubscriptionExecutor {
             }
             Plan::Alone | Plan::NotASubscription => self.alone(request, session),
         };
-        slots::guard(stream, slot, &self.app, &principal).boxed()
+        let session = slots::Session {
+            tenant: current_tenant,
+            token,
+            principal,
+        };
+        slots::guard(stream, slot, &self.app, session).boxed()
     }
 }
 
 impl SubscriptionExecutor {
+    /// A query (or an error) over the connection, within the request timeout.
+    fn answer(
+        &self,
+        request: Request,
+        session: Arc<Data>,
+        timeout: std::time::Duration,
+    ) -> BoxStream<'static, Response> {
+        let mut responses = self.alone(request, session);
+        stream::once(async move {
+            match tokio::time::timeout(timeout, responses.next()).await {
+                Ok(Some(response)) => response,
+                Ok(None) => Response::default(),
+                Err(_) => Response::from_errors(vec![
+                    AppError::Timeout(timeout.as_millis()).to_server_error(),
+                ]),
+            }
+        })
+        .boxed()
+    }
+
     /// An operation executed for its subscriber only.
     fn alone(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response> {
         self.schema

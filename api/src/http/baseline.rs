@@ -86,7 +86,8 @@ async fn authorised(state: &AppState, headers: &HeaderMap) -> AppResult<std::syn
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()))?;
-    state.app.keys.verify_tenant(token.trim(), tenant.id)?;
+    let token = state.app.keys.verify_tenant(token.trim(), tenant.id)?;
+    state.app.access.authorize(&tenant, &token).await?;
     Ok(tenant)
 }
 

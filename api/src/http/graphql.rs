@@ -25,7 +25,7 @@ use futures::{SinkExt, StreamExt};
 use super::AppState;
 use crate::{
     AppContext, ClientInfo,
-    auth::{AdminPrincipal, Principal},
+    auth::{AdminPrincipal, Principal, TenantToken},
     error::AppError,
     graphql::{
         analyze_operation,
@@ -135,12 +135,12 @@ async fn handle(
             .await
         }
         HostTarget::Tenant(tenant) => {
-            let principal = match bearer
-                .map(|t| state.app.keys.verify_tenant(t, tenant.id))
-                .transpose()
-            {
-                Ok(principal) => principal,
-                Err(e) => return refuse(e),
+            let principal = match bearer {
+                None => None,
+                Some(token) => match authorize(&state.app, &tenant, token).await {
+                    Ok(principal) => Some(principal),
+                    Err(e) => return refuse(e),
+                },
             };
             run_batch(batch, |request| {
                 run_tenant(
@@ -159,6 +159,12 @@ async fn handle(
         Ok(response) => axum::Json(response).into_response(),
         Err(e) => refuse(e),
     }
+}
+
+/// The signed-in user a bearer token stands for on `tenant`, as they are now.
+async fn authorize(app: &AppContext, tenant: &Tenant, token: &str) -> Result<Principal, AppError> {
+    let token = app.keys.verify_tenant(token, tenant.id)?;
+    app.access.authorize(tenant, &token).await
 }
 
 /// Runs the operations of a batch one after the other; a refusal of any refuses the batch.
@@ -293,10 +299,16 @@ async fn run_admin(
 
 const FORBIDDEN: &str = "Forbidden";
 
+/// Until `connection_init` is accepted, a client may send no message larger than this:
+/// an unauthenticated socket gets no more of the server's memory than a small init needs.
+const MAX_INIT_MESSAGE: usize = 16 * 1024;
+
 /// WebSocket subscriptions (`graphql-transport-ws` or the legacy `graphql-ws`): the tenant
 /// comes from the upgrade request's Host, the user from the `connection_init` payload
 /// (`{"authorization": "Bearer ..."}`); without a valid token the connection is refused
-/// with the protocol's close code.
+/// with the protocol's close code. The same limits as over HTTP apply to every message;
+/// a connection that sends no `connection_init` in time is closed (4408), and one whose
+/// token expires is closed (4401): the client connects again with a fresh token.
 async fn websocket(
     state: AppState,
     headers: HeaderMap,
@@ -326,7 +338,9 @@ async fn websocket(
         schema: state.tenant_read_schema.clone(),
         app: state.app.clone(),
     };
-    let keys = state.app.clone();
+    let app = state.app.clone();
+    let limits = &state.app.config.limits;
+    let init_timeout = limits.websocket_init_timeout;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         // Small buffers: an idle subscriber should cost little memory. Clients send short
@@ -336,24 +350,35 @@ async fn websocket(
         // A subscriber that does not read is dropped once this much waits for it, instead
         // of growing the server's memory; it can resume from its last sequence.
         .max_write_buffer_size(256 * 1024)
-        .on_upgrade(move |socket| {
-            let (sink, stream) = socket.split();
+        // A message is a request: the body limit applies to it as to a POST.
+        .max_message_size(limits.max_body_bytes)
+        .max_frame_size(limits.max_body_bytes)
+        .on_upgrade(move |socket| async move {
+            let (mut sink, stream) = socket.split();
+            let (outgoing, mut to_send) = futures::channel::mpsc::channel::<Message>(8);
+            let (signed_in, session) = tokio::sync::oneshot::channel::<TenantToken>();
+            let (abort, aborted) = tokio::sync::oneshot::channel::<CloseFrame>();
             // graphql-transport-ws closes a refused connection_init with 4403 Forbidden;
             // async-graphql closes it with 1002, so the refusal is recognised and recoded.
-            let sink = sink.with(|message: Message| async move {
-                Ok::<_, axum::Error>(match message {
-                    Message::Close(Some(frame))
-                        if frame.code == 1002 && frame.reason.starts_with(FORBIDDEN) =>
-                    {
-                        Message::Close(Some(CloseFrame {
-                            code: 4403,
-                            reason: frame.reason,
-                        }))
-                    }
-                    other => other,
-                })
-            });
-            GraphQLWebSocket::new_with_pair(sink, stream, executor, protocol)
+            let outgoing =
+                outgoing
+                    .sink_map_err(axum::Error::new)
+                    .with(|message: Message| async move {
+                        Ok::<_, axum::Error>(match message {
+                            Message::Close(Some(frame))
+                                if frame.code == 1002 && frame.reason.starts_with(FORBIDDEN) =>
+                            {
+                                Message::Close(Some(CloseFrame {
+                                    code: 4403,
+                                    reason: frame.reason,
+                                }))
+                            }
+                            other => other,
+                        })
+                    });
+            let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let incoming = small_until_initialised(stream, initialised.clone(), abort);
+            let serve = GraphQLWebSocket::new_with_pair(outgoing, incoming, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let forbidden =
                         |why: &str| async_graphql::Error::new(format!("{FORBIDDEN}: {why}"));
@@ -363,18 +388,117 @@ async fn websocket(
                         .and_then(|v| v.as_str())
                         .map(|v| v.strip_prefix("Bearer ").unwrap_or(v))
                         .ok_or_else(|| forbidden("connection_init needs an authorization"))?;
-                    let principal = keys
+                    let token = app
                         .keys
                         .verify_tenant(token.trim(), tenant.id)
                         .map_err(|e| forbidden(&e.message()))?;
+                    let (tenant, principal) = app
+                        .access
+                        .authorize_again(&tenant, &token)
+                        .await
+                        .map_err(|e| forbidden(&e.message()))?;
+                    initialised.store(true, std::sync::atomic::Ordering::SeqCst);
+                    let _ = signed_in.send(token);
                     let mut data = Data::default();
                     data.insert(principal);
+                    data.insert(token);
                     data.insert(tenant);
                     data.insert(crate::events::slots::ConnectionSubscriptions::default());
                     Ok(data)
                 })
-                .serve()
+                .serve();
+            let ended = session_end(session, aborted, init_timeout);
+            tokio::pin!(serve, ended);
+            let mut serving = true;
+            loop {
+                // The server's own close first: a reader that refused a message also ends
+                // the protocol, and its reason must not be lost to that ending.
+                tokio::select! {
+                    biased;
+                    frame = &mut ended => {
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                        return;
+                    }
+                    message = to_send.next() => match message {
+                        Some(message) => {
+                            if sink.send(message).await.is_err() {
+                                return;
+                            }
+                        }
+                        // The protocol has ended and everything it said was sent.
+                        None => return,
+                    },
+                    () = &mut serve, if serving => serving = false,
+                }
+            }
         })
+}
+
+/// The client's messages, refusing (through `abort`) one larger than
+/// [`MAX_INIT_MESSAGE`] before `connection_init` was accepted.
+fn small_until_initialised(
+    stream: impl futures::Stream<Item = Result<Message, axum::Error>> + Send + 'static,
+    initialised: Arc<std::sync::atomic::AtomicBool>,
+    abort: tokio::sync::oneshot::Sender<CloseFrame>,
+) -> impl futures::Stream<Item = Result<Message, axum::Error>> + Send + 'static {
+    let mut abort = Some(abort);
+    stream.take_while(move |message| {
+        let size = match message {
+            Ok(Message::Text(text)) => text.len(),
+            Ok(Message::Binary(bytes)) => bytes.len(),
+            _ => 0,
+        };
+        let allowed = size <= MAX_INIT_MESSAGE
+            || initialised.load(std::sync::atomic::Ordering::SeqCst);
+        if !allowed && let Some(abort) = abort.take() {
+            let _ = abort.send(CloseFrame {
+                code: 4400,
+                reason: format!("messages before connection_init is accepted are at most {MAX_INIT_MESSAGE} bytes").into(),
+            });
+        }
+        futures::future::ready(allowed)
+    })
+}
+
+/// When the server ends a connection on its own: no accepted `connection_init` within
+/// `init_timeout` (4408), the access token's expiry (4401), or an `abort` by the reader.
+async fn session_end(
+    session: tokio::sync::oneshot::Receiver<TenantToken>,
+    aborted: tokio::sync::oneshot::Receiver<CloseFrame>,
+    init_timeout: std::time::Duration,
+) -> CloseFrame {
+    let close = |code: u16, reason: &str| CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    // The reader drops `abort` when the connection ends: nothing more to close then.
+    let aborted = async move {
+        match aborted.await {
+            Ok(frame) => frame,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::pin!(aborted);
+    let token = tokio::select! {
+        biased;
+        frame = &mut aborted => return frame,
+        signed_in = tokio::time::timeout(init_timeout, session) => match signed_in {
+            Ok(Ok(token)) => token,
+            // Refused: the protocol closes the connection itself.
+            Ok(Err(_)) => return std::future::pending().await,
+            Err(_) => return close(4408, "connection initialisation timeout"),
+        },
+    };
+    let left = (token.expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::select! {
+        frame = aborted => frame,
+        () = tokio::time::sleep(left) => close(
+            4401,
+            "the access token expired; connect again with a fresh one",
+        ),
+    }
 }
 
 fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {

@@ -2,8 +2,9 @@
 //!
 //! `<slug>.<base domain>` names a tenant by slug, `admin.<base domain>` the platform admin
 //! API, and any other host is looked up among the tenants' custom domains. Lookups, found or
-//! not, are cached for `NEXO_TENANT_CACHE_SECS`; a change made through this instance
-//! (suspend, delete, a domain removed) clears the cache at once.
+//! not, are cached for `NEXO_TENANT_CACHE_SECS`; a change to a tenant (suspend, delete, a
+//! domain removed), wherever it was made, is forgotten here within a second
+//! ([`crate::auth::AccessControl`] tells).
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ impl TenantResolver {
             cache: moka::future::Cache::builder()
                 .time_to_live(ttl)
                 .max_capacity(100_000)
+                .support_invalidation_closures()
                 .build(),
         }
     }
@@ -50,6 +52,21 @@ impl TenantResolver {
             TenantStatus::Active => Ok(HostTarget::Tenant(tenant)),
             TenantStatus::Suspended => Err(AppError::TenantSuspended),
             TenantStatus::Provisioning => Err(AppError::TenantNotFound),
+        }
+    }
+
+    /// The tenant now served under `tenant`'s slug, if it is still that same tenant (by
+    /// id) and active: a long-lived session checks this before each operation, so that a
+    /// tenant deleted and provisioned again under its slug is never reached from before.
+    pub async fn current(&self, tenant: &Tenant) -> AppResult<Arc<Tenant>> {
+        let host = format!("{}.{}", tenant.slug.as_str(), self.base_domain);
+        match self.lookup(&host).await? {
+            Some(current) if current.id == tenant.id => match current.status {
+                TenantStatus::Active => Ok(current),
+                TenantStatus::Suspended => Err(AppError::TenantSuspended),
+                TenantStatus::Provisioning => Err(AppError::TenantNotFound),
+            },
+            _ => Err(AppError::TenantNotFound),
         }
     }
 
@@ -73,9 +90,15 @@ impl TenantResolver {
             .map_err(|e| AppError::internal(format!("resolving tenant: {}", e.message())))
     }
 
-    /// Forgets every cached lookup; called after any change to the registry on this instance.
-    pub fn invalidate(&self) {
-        self.cache.invalidate_all();
+    /// Forgets what was cached of `tenant` and every host that named no tenant (it may
+    /// name this one now).
+    pub fn forget(&self, tenant: uuid::Uuid) {
+        let forgotten = self.cache.invalidate_entries_if(move |_, found| {
+            found.as_ref().is_none_or(|found| found.id == tenant)
+        });
+        if forgotten.is_err() {
+            self.cache.invalidate_all();
+        }
     }
 }
 

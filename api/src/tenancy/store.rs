@@ -47,6 +47,9 @@ pub struct Store {
 
 struct StoreInner {
     backend: Backend,
+    /// The control plane's pool again, outside the statement count: for the background
+    /// readers whose statements belong to no request.
+    control_unmetered: DatabaseConnection,
     statements: Arc<AtomicU64>,
 }
 
@@ -82,6 +85,7 @@ impl Store {
     /// Opens the control plane and the tenant pools (lazily, on SQLite). Does not migrate.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         let statements = Arc::new(AtomicU64::new(0));
+        let control_unmetered;
         let backend = match &config.database_url {
             Some(url) => {
                 let control_pool = PgPoolOptions::new()
@@ -96,6 +100,8 @@ impl Store {
                     .connect(url)
                     .await
                     .context("connecting to PostgreSQL (control plane)")?;
+                control_unmetered =
+                    SqlxPostgresConnector::from_sqlx_postgres_pool(control_pool.clone());
                 let random_page_cost = config.pg_random_page_cost;
                 let tenant_pool = PgPoolOptions::new()
                     .max_connections(config.db_max_connections)
@@ -133,6 +139,8 @@ impl Store {
                     .with_context(|| format!("creating {}", tenants_dir.display()))?;
                 let control_pool =
                     sqlite_pool(&config.data_dir.join("control.db"), true, 4).await?;
+                control_unmetered =
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(control_pool.clone());
                 let pools = moka::future::Cache::builder()
                     .time_to_idle(config.sqlite_idle)
                     .build();
@@ -149,6 +157,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(StoreInner {
                 backend,
+                control_unmetered,
                 statements,
             }),
         })
@@ -169,6 +178,11 @@ impl Store {
         match &self.inner.backend {
             Backend::Postgres { control, .. } | Backend::Sqlite { control, .. } => control,
         }
+    }
+
+    /// The control plane for background work, whose statements no request counts.
+    pub fn control_unmetered(&self) -> &DatabaseConnection {
+        &self.inner.control_unmetered
     }
 
     /// Is the database reachable?

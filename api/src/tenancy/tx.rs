@@ -33,7 +33,7 @@ pub struct TenantTx {
     savepoints: bool,
     failed_mutation: AtomicBool,
     keep_on_error: AtomicBool,
-    after_commit: std::sync::Mutex<Vec<Box<dyn FnOnce() + Send>>>,
+    after_commit: std::sync::Mutex<Vec<futures::future::BoxFuture<'static, ()>>>,
     tx: OnceCell<DatabaseTransaction>,
 }
 
@@ -79,8 +79,9 @@ impl TenantTx {
         self.failed_mutation.store(true, Ordering::Relaxed);
     }
 
-    /// Runs `hook` once the transaction has committed (never if it rolls back).
-    pub fn after_commit(&self, hook: Box<dyn FnOnce() + Send>) {
+    /// Runs `hook` once the transaction has committed, before the response is sent (never
+    /// if it rolls back).
+    pub fn after_commit(&self, hook: futures::future::BoxFuture<'static, ()>) {
         if let Ok(mut hooks) = self.after_commit.lock() {
             hooks.push(hook);
         }
@@ -137,10 +138,12 @@ impl TenantTx {
             if let (Some((_, head)), Some(bus)) = (numbered, &self.bus) {
                 bus.wake(self.tenant.id, head);
             }
-            if let Ok(mut hooks) = self.after_commit.lock() {
-                for hook in hooks.drain(..) {
-                    hook();
-                }
+            let hooks = match self.after_commit.lock() {
+                Ok(mut hooks) => std::mem::take(&mut *hooks),
+                Err(_) => Vec::new(),
+            };
+            for hook in hooks {
+                hook.await;
             }
             Ok(true)
         }

@@ -14,6 +14,8 @@ pub struct Model {
     pub role: String,
     /// `invited`, `active` or `deactivated`.
     pub status: String,
+    /// Access tokens carry it; raising it refuses every token issued before.
+    pub auth_version: i64,
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

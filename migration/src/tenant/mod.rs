@@ -4,6 +4,7 @@ mod m20261123_000001_create_users;
 mod m20261123_000002_create_pipelines;
 mod m20261123_000003_create_crm;
 mod m20261123_000004_create_events;
+mod m20261202_000001_add_user_auth_version;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -11,5 +12,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000002_create_pipelines::Migration),
         Box::new(m20261123_000003_create_crm::Migration),
         Box::new(m20261123_000004_create_events::Migration),
+        Box::new(m20261202_000001_add_user_auth_version::Migration),
     ]
 }

@@ -208,6 +208,7 @@ positioned!(user::Model {
     password_hash,
     role,
     status,
+    auth_version,
     last_login_at,
     created_at,
     updated_at,
