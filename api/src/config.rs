@@ -61,6 +61,74 @@ impl Default for QueryLimits {
     }
 }
 
+/// Which peers may tell the client's address in `X-Forwarded-For`. Each proxy appends the
+/// address it received from, so the client is found by counting from the right: the
+/// leftmost entries are whatever the client wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrustedProxies {
+    None,
+    /// This many proxies stand in front of Nexo.
+    Hops(usize),
+    /// The proxies' addresses.
+    Networks(Vec<ipnet::IpNet>),
+}
+
+impl TrustedProxies {
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let raw = raw.trim();
+        if let Ok(hops) = raw.parse::<usize>() {
+            return Ok(if hops == 0 {
+                Self::None
+            } else {
+                Self::Hops(hops)
+            });
+        }
+        raw.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .with_context(|| {
+                        format!("NEXO_TRUSTED_PROXIES: {entry:?} is neither a hop count nor a CIDR")
+                    })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(Self::Networks)
+    }
+
+    /// The client's address, given the peer's and the `X-Forwarded-For` entries in order.
+    pub fn client(&self, peer: std::net::IpAddr, forwarded: &[&str]) -> std::net::IpAddr {
+        let parsed = |entry: &str| entry.trim().parse::<std::net::IpAddr>().ok();
+        match self {
+            Self::None => peer,
+            Self::Hops(hops) => {
+                // The peer is the nearest proxy; each further one added an entry.
+                forwarded
+                    .len()
+                    .checked_sub(*hops)
+                    .and_then(|i| parsed(forwarded[i]))
+                    .unwrap_or(peer)
+            }
+            Self::Networks(networks) => {
+                let trusted = |ip: &std::net::IpAddr| networks.iter().any(|n| n.contains(ip));
+                let mut client = peer;
+                for entry in forwarded.iter().rev() {
+                    if !trusted(&client) {
+                        break;
+                    }
+                    match parsed(entry) {
+                        Some(ip) => client = ip,
+                        None => break,
+                    }
+                }
+                client
+            }
+        }
+    }
+}
+
 /// A step of provisioning at which a test can make it fail, to prove that a failure half
 /// way leaves nothing behind. Never set from the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,8 +168,9 @@ pub struct Config {
     /// `NEXO_TENANT_CACHE_SECS`, default 30: how long a resolved host is trusted before the
     /// control plane is asked again (changes made on this instance apply at once).
     pub tenant_cache_ttl: Duration,
-    /// `NEXO_TRUST_PROXY`: take the client address from `X-Forwarded-For` (behind a proxy).
-    pub trust_proxy: bool,
+    /// `NEXO_TRUSTED_PROXIES`: the reverse proxies in front of Nexo, as a hop count (`1`)
+    /// or their CIDRs (`10.0.0.0/8,192.168.1.7/32`); unset, the peer address is the client.
+    pub trusted_proxies: TrustedProxies,
     /// `NEXO_MIGRATE_CONCURRENCY`, default 4: tenants migrated at once by `nexo migrate`.
     pub migrate_concurrency: usize,
     /// `NEXO_METRICS_TOKEN`: bearer token `/metrics` asks for; without it `/metrics` is
@@ -131,7 +200,7 @@ impl Config {
             pg_random_page_cost: Some(1.1),
             sqlite_idle: Duration::from_secs(300),
             tenant_cache_ttl: Duration::from_secs(30),
-            trust_proxy: false,
+            trusted_proxies: TrustedProxies::None,
             migrate_concurrency: 4,
             metrics_token: None,
             bench_baseline: false,
@@ -188,7 +257,16 @@ impl Config {
         };
         config.sqlite_idle = Duration::from_secs(parse_var("NEXO_SQLITE_IDLE_SECS", 300)?);
         config.tenant_cache_ttl = Duration::from_secs(parse_var("NEXO_TENANT_CACHE_SECS", 30)?);
-        config.trust_proxy = parse_var("NEXO_TRUST_PROXY", false)?;
+        if var("NEXO_TRUST_PROXY").is_some() {
+            bail!(
+                "NEXO_TRUST_PROXY is replaced by NEXO_TRUSTED_PROXIES: the number of proxies in \
+                 front of Nexo, or their CIDRs"
+            );
+        }
+        config.trusted_proxies = match var("NEXO_TRUSTED_PROXIES") {
+            None => TrustedProxies::None,
+            Some(raw) => TrustedProxies::parse(&raw)?,
+        };
         config.migrate_concurrency = parse_var("NEXO_MIGRATE_CONCURRENCY", 4usize)?.max(1);
         let limits = &mut config.limits;
         limits.max_body_bytes = parse_var("NEXO_MAX_BODY_BYTES", limits.max_body_bytes)?;

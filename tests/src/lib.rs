@@ -195,6 +195,20 @@ impl TestApp {
         into_reply(request.send().await.expect("request sent")).await
     }
 
+    /// POSTs `body` as if through a reverse proxy that sent `X-Forwarded-For`.
+    pub async fn post_forwarded(
+        &self,
+        host: &str,
+        forwarded_for: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut request = self.client.post(self.url()).header("Host", host).json(body);
+        if let Some(forwarded_for) = forwarded_for {
+            request = request.header("X-Forwarded-For", forwarded_for);
+        }
+        into_reply(request.send().await.expect("request sent")).await
+    }
+
     pub async fn get(&self, host: &str, query_string: &str) -> Reply {
         let response = self
             .client

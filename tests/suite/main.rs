@@ -1,6 +1,7 @@
 //! Nexo's integration suite: every test starts the real server and talks HTTP to it, on
 //! SQLite, and on PostgreSQL when `NEXO_TEST_DATABASE_URL` is set.
 
+mod abuse;
 mod access;
 mod auth;
 mod baseline;

@@ -321,9 +321,7 @@ pub async fn admin_login(
     client: std::net::IpAddr,
 ) -> AppResult<(platform_admin::Model, crate::auth::AccessToken)> {
     const SCOPE: &str = "platform-admin";
-    app.login_limiter
-        .before_attempt(SCOPE, email, client)
-        .await?;
+    let attempt = app.login_limiter.attempt(SCOPE, email, client).await?;
     let found = platform_admin::Entity::find()
         .filter(platform_admin::Column::Email.eq(email.trim().to_lowercase()))
         .one(app.store.control())
@@ -334,7 +332,7 @@ pub async fn admin_login(
         .and_then(|a| a.password_hash.as_deref());
     match found {
         Some(admin) if verify_password(password, hash).await? => {
-            app.login_limiter.record_success(SCOPE, email);
+            attempt.succeeded();
             let access = app.keys.issue_admin(admin.id)?;
             Ok((admin, access))
         }
@@ -343,7 +341,6 @@ pub async fn admin_login(
                 // Same cost as a real check, so timing tells nothing about which emails exist.
                 verify_password(password, None).await?;
             }
-            app.login_limiter.record_failure(SCOPE, email, client);
             Err(AppError::Unauthenticated("wrong email or password".into()))
         }
     }

@@ -1,8 +1,17 @@
-//! Slows and then refuses repeated failed sign-ins, per email (in a tenant) and per client
-//! address. Counters live in this instance's memory for a window; a successful sign-in
-//! clears the email's counter.
+//! Slows and then refuses repeated failed sign-ins, per email and per client address within
+//! a scope (a tenant, or the platform admin API). Counters live in this instance's memory
+//! for a window. An attempt is counted before its password is checked, atomically, so
+//! concurrent attempts cannot all pass the check; a successful sign-in takes its attempt
+//! back and clears the email's counter.
 
-use std::{net::IpAddr, time::Duration};
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use moka::sync::Cache;
 
@@ -17,13 +26,13 @@ const STEP_DELAY: Duration = Duration::from_millis(250);
 const MAX_DELAY: Duration = Duration::from_secs(2);
 
 pub struct LoginLimiter {
-    failures: Cache<String, u32>,
+    attempts: Cache<String, Arc<AtomicU32>>,
 }
 
 impl Default for LoginLimiter {
     fn default() -> Self {
         Self {
-            failures: Cache::builder()
+            attempts: Cache::builder()
                 .time_to_live(WINDOW)
                 .max_capacity(1_000_000)
                 .build(),
@@ -31,11 +40,39 @@ impl Default for LoginLimiter {
     }
 }
 
+/// A counted sign-in attempt; tell it how the password check went.
+pub struct Attempt<'a> {
+    limiter: &'a LoginLimiter,
+    email: String,
+    address: String,
+}
+
+impl Attempt<'_> {
+    /// The right password: this attempt was no failure, and the email starts afresh.
+    pub fn succeeded(self) {
+        self.limiter.attempts.invalidate(&self.email);
+        if let Some(count) = self.limiter.attempts.get(&self.address) {
+            let _ = count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        }
+    }
+}
+
 impl LoginLimiter {
-    /// Call before checking a password: refuses locked keys, and delays after a few failures.
-    pub async fn before_attempt(&self, scope: &str, email: &str, client: IpAddr) -> AppResult<()> {
-        let by_email = self.failures.get(&email_key(scope, email)).unwrap_or(0);
-        let by_address = self.failures.get(&address_key(client)).unwrap_or(0);
+    /// Counts an attempt before its password is checked: refuses it once the email or the
+    /// address has too many, and delays it after a few.
+    pub async fn attempt(
+        &self,
+        scope: &str,
+        email: &str,
+        client: IpAddr,
+    ) -> AppResult<Attempt<'_>> {
+        let attempt = Attempt {
+            limiter: self,
+            email: format!("email:{scope}:{}", email.trim().to_lowercase()),
+            address: format!("addr:{scope}:{client}"),
+        };
+        let by_email = self.count(&attempt.email);
+        let by_address = self.count(&attempt.address);
         if by_email >= EMAIL_LOCK_AFTER || by_address >= ADDRESS_LOCK_AFTER {
             return Err(AppError::RateLimited {
                 retry_after_secs: WINDOW.as_secs(),
@@ -45,25 +82,13 @@ impl LoginLimiter {
         if over > 0 {
             tokio::time::sleep((STEP_DELAY * over).min(MAX_DELAY)).await;
         }
-        Ok(())
+        Ok(attempt)
     }
 
-    pub fn record_failure(&self, scope: &str, email: &str, client: IpAddr) {
-        for key in [email_key(scope, email), address_key(client)] {
-            let count = self.failures.get(&key).unwrap_or(0);
-            self.failures.insert(key, count.saturating_add(1));
-        }
+    /// Adds one to `key`'s attempts; returns how many there were before.
+    fn count(&self, key: &str) -> u32 {
+        self.attempts
+            .get_with_by_ref(key, || Arc::new(AtomicU32::new(0)))
+            .fetch_add(1, Ordering::SeqCst)
     }
-
-    pub fn record_success(&self, scope: &str, email: &str) {
-        self.failures.invalidate(&email_key(scope, email));
-    }
-}
-
-fn email_key(scope: &str, email: &str) -> String {
-    format!("email:{scope}:{}", email.trim().to_lowercase())
-}
-
-fn address_key(client: IpAddr) -> String {
-    format!("addr:{client}")
 }

@@ -165,22 +165,11 @@ impl AuthMutation {
             .data::<ClientInfo>()
             .map_err(|_| AppError::internal("client info missing"))?;
         let scope = tx.tenant().id.to_string();
-        app.login_limiter
-            .before_attempt(&scope, &email, client.ip)
-            .await?;
-        let result =
-            service::login(tx.conn().await?, &app.keys, tx.tenant(), &email, &password).await;
-        match result {
-            Ok(session) => {
-                app.login_limiter.record_success(&scope, &email);
-                Ok(AuthSession::try_from(session)?)
-            }
-            Err(AppError::Unauthenticated(message)) => {
-                app.login_limiter.record_failure(&scope, &email, client.ip);
-                Err(AppError::Unauthenticated(message).into())
-            }
-            Err(other) => Err(other.into()),
-        }
+        let attempt = app.login_limiter.attempt(&scope, &email, client.ip).await?;
+        let session =
+            service::login(tx.conn().await?, &app.keys, tx.tenant(), &email, &password).await?;
+        attempt.succeeded();
+        Ok(AuthSession::try_from(session)?)
     }
 
     /// Trades a refresh token for a new session. A token used twice ends its session

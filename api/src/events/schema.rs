@@ -19,6 +19,19 @@ use crate::{
 };
 
 const MAX_EVENTS: i32 = 1000;
+/// Event types a reader may filter on at once (each event is compared with each).
+const MAX_TYPES: usize = 50;
+
+fn parse_types(types: Option<Vec<String>>) -> crate::error::AppResult<Vec<String>> {
+    let types = types.unwrap_or_default();
+    if types.len() > MAX_TYPES {
+        return Err(AppError::bad_input(
+            "types",
+            format!("at most {MAX_TYPES} event types"),
+        ));
+    }
+    Ok(types)
+}
 
 pub struct EventNode(event::Model);
 
@@ -98,7 +111,7 @@ impl EventsQuery {
         if after < 0 {
             return Err(AppError::bad_input("after", "after is 0 or more").into());
         }
-        let types = types.unwrap_or_default();
+        let types = parse_types(types)?;
         let mut rows = log::read_after(ctx.conn().await?, after, &types, first as u64 + 1).await?;
         let has_more = rows.len() > first as usize;
         rows.truncate(first as usize);
@@ -132,10 +145,10 @@ impl EventsSubscription {
             if after.is_some_and(|a| a < 0) {
                 return Err(AppError::bad_input("after", "after is 0 or more").into());
             }
+            let types = parse_types(types)?;
             let app = ctx.app()?.clone();
             let tenant = subscriber_tenant(ctx)?;
-            let stream =
-                super::follow::follow(app, tenant, types.unwrap_or_default(), after).await?;
+            let stream = super::follow::follow(app, tenant, types, after).await?;
             Ok(stream.map(|item| item.map(|e| EventNode((*e).clone())).map_err(Into::into)))
         })
         .await

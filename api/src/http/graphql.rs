@@ -521,16 +521,13 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
 }
 
 fn client_ip(app: &AppContext, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
-    if app.config.trust_proxy
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return forwarded;
-    }
-    peer.ip()
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    app.config.trusted_proxies.client(peer.ip(), &forwarded)
 }
 
 fn refuse(error: AppError) -> HttpResponse {

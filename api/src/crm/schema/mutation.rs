@@ -111,6 +111,7 @@ impl CrmMutation {
         stages: Vec<StageInput>,
     ) -> GqlResult<PipelineNode> {
         let name = pipelines::parse_name(&name, "name")?;
+        pipelines::check_stage_count(stages.len(), "stages")?;
         let stages = stages
             .into_iter()
             .enumerate()
@@ -189,6 +190,7 @@ impl CrmMutation {
         stage_ids: Vec<ID>,
     ) -> GqlResult<Vec<StageNode>> {
         let pipeline_id = parse_id(&pipeline_id, "pipelineId")?;
+        pipelines::check_stage_count(stage_ids.len(), "stageIds")?;
         let order = stage_ids
             .iter()
             .map(|id| parse_id(id, "stageIds"))

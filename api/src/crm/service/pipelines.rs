@@ -286,6 +286,20 @@ async fn record<C: ConnectionTrait>(
     .await
 }
 
+/// The most stages a pipeline has: a board is read whole.
+pub const MAX_STAGES: usize = 50;
+
+/// Refuses a list of more stages than a pipeline may have, before any work on it.
+pub fn check_stage_count(count: usize, field: &str) -> AppResult<()> {
+    if count > MAX_STAGES {
+        return Err(AppError::bad_input(
+            field,
+            format!("a pipeline has at most {MAX_STAGES} stages"),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
@@ -396,6 +410,7 @@ pub async fn add_stage<C: ConnectionTrait>(
     find(conn, pipeline_id).await?;
     lock(conn, pipeline_id).await?;
     let stages = stages_of(conn, pipeline_id).await?;
+    check_stage_count(stages.len() + 1, "pipelineId")?;
     let position = position
         .unwrap_or(stages.len() as i32)
         .clamp(0, stages.len() as i32);
