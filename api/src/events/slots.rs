@@ -107,7 +107,7 @@ pub fn acquire(
 /// demoted, signed out everywhere) or its tenant's (suspended, deleted): on any change that
 /// concerns it, the subscription is authorized anew, and ends unless it still would be
 /// with the same role. The client then subscribes again.
-pub fn guard<S: Stream + Send + 'static>(
+pub fn guard<S: Stream<Item: Send> + Send + 'static>(
     stream: S,
     slot: Slot,
     app: &AppContext,
@@ -115,16 +115,21 @@ pub fn guard<S: Stream + Send + 'static>(
 ) -> impl Stream<Item = S::Item> + Send + use<S> {
     let mut changes = app.access.subscribe();
     let access = app.access.clone();
+    // While a change is checked, nothing more is delivered: an event committed with the
+    // change (a `user.deactivated`) must not reach the user it ends.
+    let (checked, checking) = tokio::sync::watch::channel(false);
     let ended = async move {
         loop {
             match changes.recv().await {
                 Ok(change) if change.concerns(&session.principal) => {
+                    let _ = checked.send(true);
                     let still = access
                         .authorize_again(&session.tenant, &session.token)
                         .await;
                     if !matches!(still, Ok((_, now)) if now.role == session.principal.role) {
                         return;
                     }
+                    let _ = checked.send(false);
                 }
                 Ok(_) => {}
                 // Changes were missed: end rather than outlive a revocation.
@@ -133,10 +138,19 @@ pub fn guard<S: Stream + Send + 'static>(
             }
         }
     };
-    stream.take_until(Box::pin(ended)).map(move |item| {
-        let _held = &slot;
-        item
-    })
+    stream
+        .then(move |item| {
+            let mut checking = checking.clone();
+            async move {
+                let _ = checking.wait_for(|busy| !busy).await;
+                item
+            }
+        })
+        .take_until(Box::pin(ended))
+        .map(move |item| {
+            let _held = &slot;
+            item
+        })
 }
 
 /// Who a subscription runs for, as authorized when it started.

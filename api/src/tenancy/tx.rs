@@ -135,15 +135,17 @@ impl TenantTx {
                 TxMode::Read => None,
             };
             tx.commit().await?;
-            if let (Some((_, head)), Some(bus)) = (numbered, &self.bus) {
-                bus.wake(self.tenant.id, head);
-            }
+            // Hooks before the wake-up: an access change is known before the events
+            // committed with it are handed to subscribers.
             let hooks = match self.after_commit.lock() {
                 Ok(mut hooks) => std::mem::take(&mut *hooks),
                 Err(_) => Vec::new(),
             };
             for hook in hooks {
                 hook.await;
+            }
+            if let (Some((_, head)), Some(bus)) = (numbered, &self.bus) {
+                bus.wake(self.tenant.id, head);
             }
             Ok(true)
         }
