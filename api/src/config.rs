@@ -343,3 +343,54 @@ where
             .map_err(|e| anyhow::anyhow!("{name}={raw:?} is not valid: {e}")),
     }
 }
+
+#[cfg(test)]
+mod trusted_proxies_tests {
+    use super::TrustedProxies;
+
+    fn ip(raw: &str) -> std::net::IpAddr {
+        raw.parse().expect("an address")
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_right() {
+        let peer = ip("10.0.0.2");
+        let forwarded = ["6.6.6.6", "203.0.113.4", "10.0.0.1"];
+        assert_eq!(TrustedProxies::None.client(peer, &forwarded), peer);
+        assert_eq!(
+            TrustedProxies::Hops(1).client(peer, &forwarded),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            TrustedProxies::Hops(2).client(peer, &forwarded),
+            ip("203.0.113.4")
+        );
+        // Fewer entries than proxies: the request did not come through them all.
+        assert_eq!(TrustedProxies::Hops(4).client(peer, &forwarded), peer);
+        let networks = TrustedProxies::parse("10.0.0.0/8").expect("parses");
+        assert_eq!(networks.client(peer, &forwarded), ip("203.0.113.4"));
+        assert_eq!(
+            networks.client(ip("198.51.100.1"), &forwarded),
+            ip("198.51.100.1"),
+            "an untrusted peer is the client, whatever it forwards"
+        );
+        assert_eq!(
+            networks.client(peer, &["garbage", "10.0.0.1"]),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn parses_hops_addresses_and_networks() {
+        assert_eq!(TrustedProxies::parse("0").ok(), Some(TrustedProxies::None));
+        assert_eq!(
+            TrustedProxies::parse("2").ok(),
+            Some(TrustedProxies::Hops(2))
+        );
+        assert!(matches!(
+            TrustedProxies::parse("10.0.0.0/8, 192.168.1.7"),
+            Ok(TrustedProxies::Networks(n)) if n.len() == 2
+        ));
+        assert!(TrustedProxies::parse("proxy.internal").is_err());
+    }
+}

@@ -111,6 +111,19 @@ impl AppContext {
     }
 }
 
+impl AppContext {
+    /// The signed-in user a bearer token stands for on `tenant` (the tenant its Host
+    /// resolved to), as they are now.
+    pub async fn authorize_bearer(
+        &self,
+        tenant: &tenancy::Tenant,
+        token: &str,
+    ) -> AppResult<auth::Principal> {
+        let token = self.keys.verify_tenant(token, tenant.id)?;
+        self.access.authorize(tenant, &token).await
+    }
+}
+
 /// Who sent the request, for rate limiting.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientInfo {

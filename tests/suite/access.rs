@@ -51,6 +51,17 @@ async fn deactivate(app: &TestApp, t: &TestTenant, user_id: &str) {
     .ok();
 }
 
+/// The tenant's events over `graphql-transport-ws`, as `token`.
+async fn follow(
+    app: &TestApp,
+    host: &str,
+    token: &str,
+    variables: Value,
+) -> Result<tests::Subscription, Refusal> {
+    app.subscribe(host, Some(token), "graphql-transport-ws", FOLLOW, variables)
+        .await
+}
+
 /// Repeats `request` until it is refused with `code`, for at most 10 s (another instance
 /// hears of a change within about a second).
 async fn refused_soon<F, Fut>(what: &str, code: &str, request: F)
@@ -200,15 +211,7 @@ async fn a_signed_token_for_a_user_who_does_not_exist_is_refused() {
         )
         .await;
     assert_eq!(write.error_code(), "UNAUTHENTICATED");
-    let socket = app
-        .subscribe(
-            &t.host,
-            Some(&forged),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({}),
-        )
-        .await;
+    let socket = follow(&app, &t.host, &forged, json!({})).await;
     assert!(matches!(socket, Err(Refusal::Closed(4403))));
 }
 
@@ -255,14 +258,7 @@ async fn a_socket_is_closed_when_its_token_expires() {
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
     let short = expiring_in(&t.owner_token, 2);
-    let mut sub = app
-        .subscribe(
-            &t.host,
-            Some(&short),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({"after": 0}),
-        )
+    let mut sub = follow(&app, &t.host, &short, json!({"after": 0}))
         .await
         .expect("subscribed while the token is valid");
     assert_eq!(sub.close_code().await, 4401);
@@ -274,14 +270,7 @@ async fn a_deactivated_user_can_open_no_connection_and_start_nothing() {
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
     let (user_id, token) = app.add_user(&t, "SALES").await;
-    let mut open = app
-        .subscribe(
-            &t.host,
-            Some(&token),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({}),
-        )
+    let mut open = follow(&app, &t.host, &token, json!({}))
         .await
         .expect("subscribed");
     deactivate(&app, &t, &user_id).await;
@@ -297,15 +286,7 @@ async fn a_deactivated_user_can_open_no_connection_and_start_nothing() {
         refused["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
         "{refused}"
     );
-    let reconnect = app
-        .subscribe(
-            &t.host,
-            Some(&token),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({}),
-        )
-        .await;
+    let reconnect = follow(&app, &t.host, &token, json!({})).await;
     assert!(matches!(reconnect, Err(Refusal::Closed(4403))));
 }
 
@@ -314,14 +295,7 @@ async fn a_suspended_tenants_connection_ends_its_subscriptions_and_starts_nothin
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let mut sub = app
-        .subscribe(
-            &t.host,
-            Some(&t.owner_token),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({}),
-        )
+    let mut sub = follow(&app, &t.host, &t.owner_token, json!({}))
         .await
         .expect("subscribed");
     app.gql(
@@ -347,14 +321,7 @@ async fn a_slug_deleted_and_provisioned_again_is_out_of_reach_of_an_old_socket()
     let admin = app.admin_token().await;
     let slug = random_slug();
     let old = app.provision_slug(&admin, &slug).await;
-    let mut sub = app
-        .subscribe(
-            &old.host,
-            Some(&old.owner_token),
-            "graphql-transport-ws",
-            FOLLOW,
-            json!({}),
-        )
+    let mut sub = follow(&app, &old.host, &old.owner_token, json!({}))
         .await
         .expect("subscribed");
     app.gql(

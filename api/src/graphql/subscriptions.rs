@@ -311,12 +311,10 @@ impl SubscriptionExecutor {
             Ok(slot) => slot,
             Err(error) => return error_stream(error),
         };
-        let current_tenant = tenant.clone();
-        let tenant = tenant.id;
         let stream = match plan {
             Plan::Shared(sharing) => {
                 let key = ShareKey {
-                    tenant,
+                    tenant: tenant.id,
                     role: principal.role,
                     operation: request.operation_name.clone(),
                     query: request.query.clone(),
@@ -329,7 +327,7 @@ impl SubscriptionExecutor {
             Plan::Alone | Plan::NotASubscription => self.alone(request, session),
         };
         let session = slots::Session {
-            tenant: current_tenant,
+            tenant,
             token,
             principal,
         };

@@ -86,8 +86,7 @@ async fn authorised(state: &AppState, headers: &HeaderMap) -> AppResult<std::syn
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| AppError::Unauthenticated("a bearer token is required".into()))?;
-    let token = state.app.keys.verify_tenant(token.trim(), tenant.id)?;
-    state.app.access.authorize(&tenant, &token).await?;
+    state.app.authorize_bearer(&tenant, token.trim()).await?;
     Ok(tenant)
 }
 

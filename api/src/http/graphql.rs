@@ -137,7 +137,7 @@ async fn handle(
         HostTarget::Tenant(tenant) => {
             let principal = match bearer {
                 None => None,
-                Some(token) => match authorize(&state.app, &tenant, token).await {
+                Some(token) => match state.app.authorize_bearer(&tenant, token).await {
                     Ok(principal) => Some(principal),
                     Err(e) => return refuse(e),
                 },
@@ -159,12 +159,6 @@ async fn handle(
         Ok(response) => axum::Json(response).into_response(),
         Err(e) => refuse(e),
     }
-}
-
-/// The signed-in user a bearer token stands for on `tenant`, as they are now.
-async fn authorize(app: &AppContext, tenant: &Tenant, token: &str) -> Result<Principal, AppError> {
-    let token = app.keys.verify_tenant(token, tenant.id)?;
-    app.access.authorize(tenant, &token).await
 }
 
 /// Runs the operations of a batch one after the other; a refusal of any refuses the batch.
@@ -356,7 +350,8 @@ async fn websocket(
         .on_upgrade(move |socket| async move {
             let (mut sink, stream) = socket.split();
             let (outgoing, mut to_send) = futures::channel::mpsc::channel::<Message>(8);
-            let (signed_in, session) = tokio::sync::oneshot::channel::<TenantToken>();
+            // The token `connection_init` was accepted with, once it was.
+            let (signed_in, session) = tokio::sync::watch::channel::<Option<TenantToken>>(None);
             let (abort, aborted) = tokio::sync::oneshot::channel::<CloseFrame>();
             // graphql-transport-ws closes a refused connection_init with 4403 Forbidden;
             // async-graphql closes it with 1002, so the refusal is recognised and recoded.
@@ -376,8 +371,7 @@ async fn websocket(
                             other => other,
                         })
                     });
-            let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let incoming = small_until_initialised(stream, initialised.clone(), abort);
+            let incoming = small_until_initialised(stream, session.clone(), abort);
             let serve = GraphQLWebSocket::new_with_pair(outgoing, incoming, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let forbidden =
@@ -392,15 +386,14 @@ async fn websocket(
                         .keys
                         .verify_tenant(token.trim(), tenant.id)
                         .map_err(|e| forbidden(&e.message()))?;
-                    let (tenant, principal) = app
+                    // Each operation is authorized again, with the user's role of then.
+                    let (tenant, _) = app
                         .access
                         .authorize_again(&tenant, &token)
                         .await
                         .map_err(|e| forbidden(&e.message()))?;
-                    initialised.store(true, std::sync::atomic::Ordering::SeqCst);
-                    let _ = signed_in.send(token);
+                    let _ = signed_in.send(Some(token));
                     let mut data = Data::default();
-                    data.insert(principal);
                     data.insert(token);
                     data.insert(tenant);
                     data.insert(crate::events::slots::ConnectionSubscriptions::default());
@@ -438,7 +431,7 @@ async fn websocket(
 /// [`MAX_INIT_MESSAGE`] before `connection_init` was accepted.
 fn small_until_initialised(
     stream: impl futures::Stream<Item = Result<Message, axum::Error>> + Send + 'static,
-    initialised: Arc<std::sync::atomic::AtomicBool>,
+    session: tokio::sync::watch::Receiver<Option<TenantToken>>,
     abort: tokio::sync::oneshot::Sender<CloseFrame>,
 ) -> impl futures::Stream<Item = Result<Message, axum::Error>> + Send + 'static {
     let mut abort = Some(abort);
@@ -448,8 +441,7 @@ fn small_until_initialised(
             Ok(Message::Binary(bytes)) => bytes.len(),
             _ => 0,
         };
-        let allowed = size <= MAX_INIT_MESSAGE
-            || initialised.load(std::sync::atomic::Ordering::SeqCst);
+        let allowed = size <= MAX_INIT_MESSAGE || session.borrow().is_some();
         if !allowed && let Some(abort) = abort.take() {
             let _ = abort.send(CloseFrame {
                 code: 4400,
@@ -463,7 +455,7 @@ fn small_until_initialised(
 /// When the server ends a connection on its own: no accepted `connection_init` within
 /// `init_timeout` (4408), the access token's expiry (4401), or an `abort` by the reader.
 async fn session_end(
-    session: tokio::sync::oneshot::Receiver<TenantToken>,
+    mut session: tokio::sync::watch::Receiver<Option<TenantToken>>,
     aborted: tokio::sync::oneshot::Receiver<CloseFrame>,
     init_timeout: std::time::Duration,
 ) -> CloseFrame {
@@ -482,12 +474,16 @@ async fn session_end(
     let token = tokio::select! {
         biased;
         frame = &mut aborted => return frame,
-        signed_in = tokio::time::timeout(init_timeout, session) => match signed_in {
-            Ok(Ok(token)) => token,
-            // Refused: the protocol closes the connection itself.
-            Ok(Err(_)) => return std::future::pending().await,
-            Err(_) => return close(4408, "connection initialisation timeout"),
-        },
+        signed_in = tokio::time::timeout(init_timeout, async {
+            session.wait_for(Option::is_some).await.map(|token| *token)
+        }) => {
+            match signed_in {
+                Ok(Ok(Some(token))) => token,
+                // Refused: the protocol closes the connection itself.
+                Ok(_) => return std::future::pending().await,
+                Err(_) => return close(4408, "connection initialisation timeout"),
+            }
+        }
     };
     let left = (token.expires_at - chrono::Utc::now())
         .to_std()
