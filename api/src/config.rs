@@ -28,8 +28,11 @@ pub struct QueryLimits {
     pub max_body_bytes: usize,
     /// `NEXO_MAX_DEPTH`, default 12.
     pub max_depth: usize,
-    /// `NEXO_MAX_COMPLEXITY`, default 1000.
+    /// `NEXO_MAX_COMPLEXITY`, default 50,000: a point per field, a list's items counted
+    /// as many times as it may hold (`first`/`last`, or 10 for a list nothing bounds).
     pub max_complexity: usize,
+    /// `NEXO_MAX_RESPONSE_BYTES`, default 16 MiB: a larger answer to a query is refused.
+    pub max_response_bytes: usize,
     /// `NEXO_MAX_ALIASES`, default 100.
     pub max_aliases: usize,
     /// `NEXO_MAX_BATCH`, default 10 operations per request.
@@ -50,7 +53,8 @@ impl Default for QueryLimits {
         Self {
             max_body_bytes: 1024 * 1024,
             max_depth: 12,
-            max_complexity: 1000,
+            max_complexity: 50_000,
+            max_response_bytes: 16 * 1024 * 1024,
             max_aliases: 100,
             max_batch: 10,
             request_timeout: Duration::from_secs(10),
@@ -272,6 +276,8 @@ impl Config {
         limits.max_body_bytes = parse_var("NEXO_MAX_BODY_BYTES", limits.max_body_bytes)?;
         limits.max_depth = parse_var("NEXO_MAX_DEPTH", limits.max_depth)?;
         limits.max_complexity = parse_var("NEXO_MAX_COMPLEXITY", limits.max_complexity)?;
+        limits.max_response_bytes =
+            parse_var("NEXO_MAX_RESPONSE_BYTES", limits.max_response_bytes)?;
         limits.max_aliases = parse_var("NEXO_MAX_ALIASES", limits.max_aliases)?;
         limits.max_batch = parse_var("NEXO_MAX_BATCH", limits.max_batch)?;
         limits.request_timeout =

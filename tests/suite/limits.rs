@@ -37,7 +37,7 @@ async fn depth_limit() {
     app.gql(
         &t.host,
         Some(&t.owner_token),
-        "{ users { edges { node { email } } } }",
+        "{ users(first: 1) { edges { node { email } } } }",
         json!({}),
     )
     .await
@@ -56,12 +56,16 @@ async fn depth_limit() {
 async fn complexity_limit() {
     let (app, t) = limited().await;
     // Twelve fields: at the limit.
-    let at_limit = "{ me { id email name role status createdAt lastLoginAt } pipelines { id name isDefault } }";
+    let at_limit =
+        "{ me { id email name role status createdAt lastLoginAt } again: me { id email name } }";
     app.gql(&t.host, Some(&t.owner_token), at_limit, json!({}))
         .await
         .ok();
-    let over = "{ me { id email name role status createdAt lastLoginAt } pipelines { id name isDefault createdAt } }";
+    let over = "{ me { id email name role status createdAt lastLoginAt } again: me { id email name role } }";
     refused_without_sql(&app, &t, over, "QUERY_TOO_COMPLEX").await;
+    // A list counts its items as many times as it may hold: 2 + 5 x 2 points.
+    let listed = "{ users(first: 5) { nodes { id email } } }";
+    refused_without_sql(&app, &t, listed, "QUERY_TOO_COMPLEX").await;
 }
 
 #[tokio::test]
@@ -220,4 +224,92 @@ async fn development_serves_graphiql_and_suggestions() {
             .unwrap_or_default()
             .contains("Did you mean")
     );
+}
+
+/// Nested lists multiply: a viewer asking for a contact's opportunities' contacts'
+/// opportunities, a hundred at each level, asks for a million nodes.
+#[tokio::test]
+async fn nested_lists_are_refused_before_they_run_and_the_board_still_fits() {
+    let app = tests::spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let (_, viewer) = app.add_user(&t, "VIEWER").await;
+    let contact = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "mutation { createContact(input: {firstName: \"Nested\"}) { id } }",
+            json!({}),
+        )
+        .await
+        .ok()
+        .str("createContact.id");
+    let million = "query($id: ID!) { contact(id: $id) { opportunities(first: 100) { contact {
+        opportunities(first: 100) { contact { opportunities(first: 100) { id title } } } } } } }";
+    app.gql(&t.host, Some(&viewer), "{ me { id } }", json!({}))
+        .await
+        .ok();
+    let before = app.statements();
+    let refused = app
+        .gql(&t.host, Some(&viewer), million, json!({"id": contact}))
+        .await;
+    assert_eq!(
+        refused.error_code(),
+        "QUERY_TOO_COMPLEX",
+        "{:#}",
+        refused.body
+    );
+    assert_eq!(app.statements(), before, "refused before any SQL");
+    let pipeline = app.first_pipeline_id(&t).await;
+    // nexo-bench's board: every stage's first 20 cards with their edges.
+    let board = "query($id: ID!) { pipeline(id: $id) { id name stages { id name probability
+        opportunities(first: 20) { totalCount totalValue { amount currency } nodes { id title
+          value { amount currency } weightedValue { amount currency }
+          contact { id fullName email } company { id name } owner { id email }
+          latestActivity { id kind subject createdAt } } } } } }";
+    app.gql(&t.host, Some(&viewer), board, json!({"id": pipeline}))
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn a_response_over_the_size_limit_is_refused_unless_it_acknowledges_a_write() {
+    let app = spawn_app_with(|c| c.limits.max_response_bytes = 2048).await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let note = "n".repeat(3000);
+    // The write is committed, so its answer comes whatever its size.
+    let created = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "mutation($f: JSON!) { createContact(input: {firstName: \"Long\", customFields: $f}) { id customFields } }",
+            json!({"f": {"note": note}}),
+        )
+        .await;
+    assert_eq!(
+        created.ok().data("createContact.customFields")["note"]
+            .as_str()
+            .map(str::len),
+        Some(3000),
+        "acknowledged in full"
+    );
+    let read = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ contacts { nodes { customFields } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(read.error_code(), "QUERY_TOO_COMPLEX");
+    let small = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ contacts { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(small.ok().data("contacts.totalCount"), 1);
 }

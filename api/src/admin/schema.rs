@@ -131,6 +131,7 @@ impl AdminQuery {
     }
 
     /// Tenants in creation order.
+    #[graphql(complexity = "crate::graphql::complexity::page(first, last, child_complexity)")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,

@@ -125,7 +125,10 @@ impl AuthQuery {
     }
 
     /// This tenant's users, in the order they were created.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -93,7 +93,10 @@ pub struct EventsQuery;
 impl EventsQuery {
     /// The tenant's events after `after` (0: from the start), oldest first, optionally only
     /// those of the given types.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::up_to(first, MAX_EVENTS as usize, child_complexity)"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 //! the savepoint-per-mutation extension and the pre-execution checks of a request.
 
 pub mod batching;
+pub mod complexity;
 pub mod pagination;
 mod request;
 pub mod subscriptions;

@@ -2,7 +2,13 @@
 //! before anything executes, authenticates, runs each operation in its own tenant
 //! transaction, and commits before answering.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use async_graphql::{
     BatchRequest, BatchResponse, Data, Request, Response, ServerError,
@@ -123,6 +129,7 @@ async fn handle(
         Ok(bearer) => bearer,
         Err(e) => return refuse(e),
     };
+    let mutates = AtomicBool::new(false);
     let response = match target {
         HostTarget::Admin => {
             let principal = match bearer.map(|t| state.app.keys.verify_admin(t)).transpose() {
@@ -130,7 +137,7 @@ async fn handle(
                 Err(e) => return refuse(e),
             };
             run_batch(batch, |request| {
-                run_admin(&state, request, principal.clone(), client, method)
+                run_admin(&state, request, principal.clone(), client, method, &mutates)
             })
             .await
         }
@@ -150,14 +157,58 @@ async fn handle(
                     principal.clone(),
                     client,
                     method,
+                    &mutates,
                 )
             })
             .await
         }
     };
     match response {
-        Ok(response) => axum::Json(response).into_response(),
+        Ok(response) => respond(
+            &response,
+            state.app.config.limits.max_response_bytes,
+            mutates.load(Ordering::Relaxed),
+        ),
         Err(e) => refuse(e),
+    }
+}
+
+/// The response as JSON. One larger than `limit` is refused, unless a mutation ran: what
+/// it did is committed and must be acknowledged.
+fn respond(response: &BatchResponse, limit: usize, mutated: bool) -> HttpResponse {
+    let mut body = LimitedBuffer {
+        bytes: Vec::with_capacity(4096),
+        limit: if mutated { usize::MAX } else { limit },
+        exceeded: false,
+    };
+    match serde_json::to_writer(&mut body, response) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body.bytes).into_response(),
+        Err(_) if body.exceeded => refuse(AppError::QueryTooComplex(format!(
+            "the response would be larger than {limit} bytes; ask for fewer items or fields"
+        ))),
+        Err(e) => refuse(AppError::internal(format!("writing a response: {e}"))),
+    }
+}
+
+/// A buffer that refuses to grow past `limit`.
+struct LimitedBuffer {
+    bytes: Vec<u8>,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl std::io::Write for LimitedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("response size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -186,6 +237,7 @@ fn prepare(
     request: &mut Request,
     method: Method,
     signed_in: bool,
+    mutates: &AtomicBool,
 ) -> Result<Result<crate::graphql::OperationInfo, Response>, AppError> {
     let operation_name = request.operation_name.clone();
     let doc = match request.parsed_query() {
@@ -197,6 +249,9 @@ fn prepare(
         operation_name.as_deref(),
         app.config.limits.max_aliases,
     )?;
+    if info.kind == OperationType::Mutation {
+        mutates.store(true, Ordering::Relaxed);
+    }
     if method == Method::Get && info.kind == OperationType::Mutation {
         return Err(AppError::MethodNotAllowed(
             "mutations must be sent with POST".into(),
@@ -224,9 +279,10 @@ async fn run_tenant(
     principal: Option<Principal>,
     client: ClientInfo,
     method: Method,
+    mutates: &AtomicBool,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    let info = match prepare(app, &mut request, method, principal.is_some())? {
+    let info = match prepare(app, &mut request, method, principal.is_some(), mutates)? {
         Ok(info) => info,
         Err(response) => return Ok(response),
     };
@@ -272,9 +328,10 @@ async fn run_admin(
     principal: Option<AdminPrincipal>,
     client: ClientInfo,
     method: Method,
+    mutates: &AtomicBool,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    if let Err(response) = prepare(app, &mut request, method, principal.is_some())? {
+    if let Err(response) = prepare(app, &mut request, method, principal.is_some(), mutates)? {
         return Ok(response);
     }
     request = request.data(client);

@@ -199,6 +199,7 @@ impl ContactNode {
         user(ctx, self.0.owner_id).await
     }
     /// The contact's first opportunities, oldest first.
+    #[graphql(complexity = "crate::graphql::complexity::list(first, child_complexity)")]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
@@ -275,6 +276,7 @@ impl CompanyNode {
         user(ctx, self.0.owner_id).await
     }
     /// The company's first contacts, oldest first.
+    #[graphql(complexity = "crate::graphql::complexity::list(first, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -288,6 +290,7 @@ impl CompanyNode {
             .collect())
     }
     /// The company's first opportunities, oldest first.
+    #[graphql(complexity = "crate::graphql::complexity::list(first, child_complexity)")]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
@@ -347,6 +350,7 @@ impl PipelineNode {
         self.0.created_at
     }
     /// Stages in board order.
+    #[graphql(complexity = "crate::graphql::complexity::unbounded(child_complexity)")]
     async fn stages(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageNode>> {
         if let Some(stages) = &self.1 {
             return Ok(stages.clone());
@@ -395,6 +399,7 @@ impl StageNode {
     }
     /// The stage's column on the board: its first opportunities in board order (open ones
     /// in open stages, won in won stages, lost in lost stages) and its totals.
+    #[graphql(complexity = "crate::graphql::complexity::list(first, child_complexity)")]
     async fn opportunities(&self, #[graphql(default = 20)] first: i32) -> GqlResult<StageColumn> {
         Ok(StageColumn {
             stage_id: self.0.id,
@@ -612,6 +617,7 @@ impl OpportunityNode {
             .map(ActivityNode))
     }
     /// Every stage change, oldest first (the first is the stage it was created in).
+    #[graphql(complexity = "crate::graphql::complexity::unbounded(child_complexity)")]
     async fn stage_history(&self, ctx: &Context<'_>) -> GqlResult<Vec<StageChangeNode>> {
         Ok(load_one::<StageHistory, _>(ctx, self.0.id)
             .await?

@@ -37,7 +37,10 @@ pub struct CrmQuery;
 #[Object]
 impl CrmQuery {
     /// Contacts matching `filter`, in `orderBy` order (default: creation).
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn contacts(
         &self,
@@ -63,7 +66,10 @@ impl CrmQuery {
 
     /// Leads gone quiet: contacts in status contacted or qualified with no activity (and,
     /// if never active, not created) in the last `days` days.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn cold_leads(
         &self,
         ctx: &Context<'_>,
@@ -86,7 +92,10 @@ impl CrmQuery {
     }
 
     /// Companies by name.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn companies(
         &self,
         ctx: &Context<'_>,
@@ -120,7 +129,10 @@ impl CrmQuery {
     }
 
     /// This tenant's pipelines, in order.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::unbounded(child_complexity)"
+    )]
     async fn pipelines(&self, ctx: &Context<'_>) -> GqlResult<Vec<PipelineNode>> {
         Ok(pipelines::list(ctx.conn().await?)
             .await?
@@ -149,7 +161,10 @@ impl CrmQuery {
     }
 
     /// Opportunities in creation order.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn opportunities(
         &self,
         ctx: &Context<'_>,
@@ -187,7 +202,10 @@ impl CrmQuery {
     }
 
     /// Activities, newest first.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn activities(
         &self,
         ctx: &Context<'_>,
@@ -210,7 +228,10 @@ impl CrmQuery {
     }
 
     /// Count, value and weighted value of each stage of a pipeline.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::unbounded(child_complexity)"
+    )]
     async fn pipeline_figures(
         &self,
         ctx: &Context<'_>,
@@ -246,7 +267,10 @@ impl CrmQuery {
 
     /// The audit trail of one contact, company, opportunity, activity, pipeline or stage,
     /// oldest first.
-    #[graphql(guard = "RoleGuard::at_least(Role::Viewer)")]
+    #[graphql(
+        guard = "RoleGuard::at_least(Role::Viewer)",
+        complexity = "crate::graphql::complexity::page(first, last, child_complexity)"
+    )]
     async fn history(
         &self,
         ctx: &Context<'_>,
