@@ -311,6 +311,16 @@ impl Config {
         if self.is_production() && self.jwt_secret.is_none() {
             bail!("NEXO_JWT_SECRET is required when NEXO_ENV=production");
         }
+        if self.is_production()
+            && let Some(secret) = &self.jwt_secret
+            && estimated_entropy_bits(secret) < MIN_SECRET_BITS
+        {
+            bail!(
+                "NEXO_JWT_SECRET looks guessable (about {:.0} bits; at least {MIN_SECRET_BITS} \
+                 are needed in production): use a random one, e.g. `openssl rand -hex 32`",
+                estimated_entropy_bits(secret)
+            );
+        }
         if let Some(url) = &self.database_url
             && !is_postgres_url(url)
         {
@@ -327,6 +337,28 @@ impl Config {
     pub fn admin_host(&self) -> String {
         format!("admin.{}", self.base_domain)
     }
+}
+
+/// The least a production signing key must be estimated to hold.
+const MIN_SECRET_BITS: f64 = 128.0;
+
+/// An upper estimate of a secret's entropy: its length times the Shannon entropy of its
+/// characters' frequencies. A random hex or base64 key of 32 bytes scores well over 128; a
+/// repeated character, a short pattern or a word scores far less.
+fn estimated_entropy_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    for c in secret.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let length = secret.chars().count() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / length;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * length
 }
 
 fn is_postgres_url(url: &str) -> bool {
@@ -398,5 +430,34 @@ mod trusted_proxies_tests {
             Ok(TrustedProxies::Networks(n)) if n.len() == 2
         ));
         assert!(TrustedProxies::parse("proxy.internal").is_err());
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::{Config, Environment};
+
+    fn production_with(secret: &str) -> anyhow::Result<()> {
+        let mut config = Config::development("/nonexistent");
+        config.environment = Environment::Production;
+        config.jwt_secret = Some(secret.into());
+        config.validate()
+    }
+
+    #[test]
+    fn production_refuses_a_guessable_secret() {
+        assert!(production_with(&"a".repeat(32)).is_err());
+        assert!(production_with(&"ab".repeat(40)).is_err());
+        assert!(
+            production_with("0123456789abcdef0123456789abcde").is_err(),
+            "too short"
+        );
+        // `openssl rand -hex 32`
+        production_with("3f1c9a7be20d45c8a6f0b1e2d3c4a5968778695a4b3c2d1e0f9e8d7c6b5a4938")
+            .expect("a random key is accepted");
+        // Development takes what it is given (tests and demos use fixed keys).
+        let mut development = Config::development("/nonexistent");
+        development.jwt_secret = Some("a".repeat(32));
+        development.validate().expect("development accepts it");
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod private_fs;
 pub mod seed;
 pub mod telemetry;
 pub mod tenancy;
@@ -73,8 +74,7 @@ impl AppContext {
             Some(secret) => secret.clone(),
             None => auth::load_or_create_dev_secret(&config.data_dir)?,
         };
-        tokio::fs::create_dir_all(&config.data_dir)
-            .await
+        private_fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let store = tenancy::Store::connect(&config).await?;
         let control_migrations_applied = store

@@ -101,6 +101,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// The server's data directory (SQLite files, backups).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// A second server on the same data (the same SQLite files, or the same PostgreSQL
     /// database), as another instance behind the load balancer would be.
     pub async fn another_instance(&self) -> TestApp {

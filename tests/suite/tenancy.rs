@@ -497,3 +497,54 @@ async fn tenant_connections_plan_for_cached_data() {
     let (setting, server) = random_page_cost(&kept, &t.slug).await;
     assert_eq!(setting, server, "the server's own setting");
 }
+
+/// Tenant data, the control plane and backups are readable by Nexo's user alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn data_files_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    app.gql(
+        &t.host,
+        Some(&t.owner_token),
+        "mutation { createContact(input: {firstName: \"Private\"}) { id } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    let backup = app
+        .gql(
+            &app.admin_host(),
+            Some(&admin),
+            "mutation($s: String!) { deleteTenant(slug: $s) { backupPath } }",
+            json!({"s": t.slug}),
+        )
+        .await
+        .ok()
+        .str("deleteTenant.backupPath");
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let backup = std::path::PathBuf::from(backup);
+    assert_eq!(mode(&backup), 0o600, "{}", backup.display());
+    assert_eq!(mode(backup.parent().expect("backup dir")), 0o700);
+    let data = app.data_dir();
+    if tests::test_database_url().is_none() {
+        let other = app.provision(&admin).await;
+        let tenants = data.join("tenants");
+        assert_eq!(mode(&tenants), 0o700);
+        for file in [
+            data.join("control.db"),
+            tenants.join(format!("{}.db", other.slug)),
+            tenants.join(format!("{}.db-wal", other.slug)),
+        ] {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
+}

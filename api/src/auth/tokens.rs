@@ -202,23 +202,13 @@ pub fn load_or_create_dev_secret(data_dir: &Path) -> anyhow::Result<String> {
             return Ok(existing);
         }
     }
-    std::fs::create_dir_all(data_dir)
+    crate::private_fs::create_dir_all(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let mut bytes = [0u8; 48];
     rand::rng().fill_bytes(&mut bytes);
     let secret = URL_SAFE_NO_PAD.encode(bytes);
-    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    crate::private_fs::create_file(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, secret.as_bytes()))
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(secret)
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents.as_bytes())
 }

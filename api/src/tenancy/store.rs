@@ -134,8 +134,7 @@ impl Store {
             }
             None => {
                 let tenants_dir = config.data_dir.join("tenants");
-                tokio::fs::create_dir_all(&tenants_dir)
-                    .await
+                crate::private_fs::create_dir_all(&tenants_dir)
                     .with_context(|| format!("creating {}", tenants_dir.display()))?;
                 let control_pool =
                     sqlite_pool(&config.data_dir.join("control.db"), true, 4).await?;
@@ -362,14 +361,23 @@ impl Store {
     /// schema on PostgreSQL; on SQLite `VACUUM INTO`, a consistent copy even while the WAL
     /// holds pages a plain file copy would miss.
     pub async fn backup_tenant(&self, slug: &Slug, dir: &Path) -> AppResult<PathBuf> {
-        tokio::fs::create_dir_all(dir)
-            .await
+        crate::private_fs::create_dir_all(dir)
             .with_context(|| format!("creating backup directory {}", dir.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         match &self.inner.backend {
             Backend::Postgres { url, .. } => {
                 let path = dir.join(format!("{}-{stamp}.dump", slug.schema_name()));
-                let output = tokio::process::Command::new("pg_dump")
+                // pg_dump writes into the private file rather than creating its own.
+                crate::private_fs::create_file(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                // The password goes through the environment: a command line is visible
+                // to every local user.
+                let (url, password) = without_password(url)?;
+                let mut command = tokio::process::Command::new("pg_dump");
+                if let Some(password) = password {
+                    command.env("PGPASSWORD", password);
+                }
+                let output = command
                     .arg("--format=custom")
                     .arg("--schema")
                     .arg(slug.schema_name())
@@ -390,6 +398,9 @@ impl Store {
             }
             Backend::Sqlite { .. } => {
                 let path = dir.join(format!("{}-{stamp}.db", slug.as_str()));
+                // VACUUM INTO fills an empty file, keeping its mode.
+                crate::private_fs::create_empty_if_missing(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
                 let pool = self.sqlite_tenant_pool(slug, false).await?;
                 let target = path.to_string_lossy().replace('\'', "''");
                 pool.execute_unprepared(&format!("VACUUM INTO '{target}'"))
@@ -439,6 +450,38 @@ impl Store {
     }
 }
 
+/// A `postgres://` URL without its password, and the password (decoded), for a child
+/// process that takes it from its environment.
+fn without_password(url: &str) -> anyhow::Result<(String, Option<String>)> {
+    let mut parsed = url::Url::parse(url).context("NEXO_DATABASE_URL is not a URL")?;
+    let mut password = parsed.password().map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(None);
+    }
+    // A password given as a query parameter moves to the environment too.
+    let query: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(key, value)| {
+            if key == "password" {
+                password = Some(value.into_owned());
+                None
+            } else {
+                Some((key.into_owned(), value.into_owned()))
+            }
+        })
+        .collect();
+    if query.is_empty() {
+        parsed.set_query(None);
+    } else {
+        parsed.query_pairs_mut().clear().extend_pairs(query);
+    }
+    Ok((parsed.into(), password))
+}
+
 fn sqlite_tenant_file(dir: &Path, slug: &Slug) -> PathBuf {
     dir.join(format!("{}.db", slug.as_str()))
 }
@@ -449,6 +492,11 @@ async fn sqlite_pool(
     create: bool,
     size: u32,
 ) -> anyhow::Result<sea_orm::sqlx::SqlitePool> {
+    if create {
+        // SQLite then keeps the file's mode, and gives it to its journal files.
+        crate::private_fs::create_empty_if_missing(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+    }
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(create)
@@ -471,4 +519,26 @@ fn counted(mut conn: DatabaseConnection, statements: &Arc<AtomicU64>) -> Databas
         statements.fetch_add(1, Ordering::Relaxed);
     });
     conn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_leaves_the_url_for_the_environment() {
+        let (url, password) =
+            without_password("postgres://nexo:s3cr%40t@db:5432/nexo?sslmode=require")
+                .expect("parses");
+        assert_eq!(url, "postgres://nexo@db:5432/nexo?sslmode=require");
+        assert_eq!(password.as_deref(), Some("s3cr@t"));
+        let (url, password) =
+            without_password("postgres://db/nexo?user=nexo&password=hunter2").expect("parses");
+        assert_eq!(url, "postgres://db/nexo?user=nexo");
+        assert_eq!(password.as_deref(), Some("hunter2"));
+        let (url, password) =
+            without_password("postgres://postgres@127.0.0.1/test").expect("parses");
+        assert_eq!(url, "postgres://postgres@127.0.0.1/test");
+        assert_eq!(password, None);
+    }
 }
