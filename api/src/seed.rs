@@ -19,7 +19,7 @@ use crate::{
         types::{ActivityKind, ContactSource, ContactStatus, StageKind},
     },
     error::{AppError, AppResult},
-    tenancy::{Slug, TxMode},
+    tenancy::TxMode,
 };
 
 const FIRST_NAMES: &[&str] = &[
@@ -158,13 +158,12 @@ pub async fn seed_tenant(app: &AppContext, slug: &str, plan: &SeedPlan) -> AppRe
         .by_slug(slug)
         .await?
         .ok_or(AppError::NotFound("tenant"))?;
-    let slug = Slug::parse(slug)?;
-    let tx = app.store.begin_tenant(&slug, TxMode::Write).await?;
+    let tx = app.store.begin_tenant(&tenant, TxMode::Write).await?;
     let report = fill(&tx, plan, Arc::new(tenant.id)).await?;
     tx.commit().await?;
     // Fresh planner statistics: without them PostgreSQL misjudges how many contacts a
     // search matches and, for a common term, reads every match instead of the first 50.
-    let tx = app.store.begin_tenant(&slug, TxMode::Write).await?;
+    let tx = app.store.begin_tenant(&tenant, TxMode::Write).await?;
     let analyze = if app.store.is_postgres() {
         "ANALYZE companies, contacts, contact_tags, opportunities, stage_changes, activities"
     } else {

@@ -125,7 +125,7 @@ async fn provision_and_seed(
         .map_err(|e| anyhow::anyhow!("seeding {slug}: {e:?}"))?;
     let (board, owner) = app
         .store
-        .read(&provisioned.tenant.slug, |conn| {
+        .read(&provisioned.tenant, |conn| {
             Box::pin(async move {
                 let board = pipeline::Entity::find()
                     .filter(pipeline::Column::Name.eq("Board"))

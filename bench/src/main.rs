@@ -451,12 +451,17 @@ impl Bench {
     async fn write(&mut self, main: &Arc<MainTenant>) -> anyhow::Result<()> {
         let request = main_request(&self.client, main, "write");
         let (_, acknowledged) = self.measure("write", request).await?;
-        let slug = api::tenancy::Slug::parse(&main.tenant.slug)
-            .map_err(|e| anyhow::anyhow!("slug: {e:?}"))?;
+        let tenant = self
+            .setup
+            .registry
+            .by_slug(&main.tenant.slug)
+            .await
+            .map_err(|e| anyhow::anyhow!("finding the tenant: {e:?}"))?
+            .context("the main tenant")?;
         let found = self
             .setup
             .store
-            .read(&slug, |conn| {
+            .read(&tenant, |conn| {
                 Box::pin(async move {
                     Ok(activity::Entity::find()
                         .filter(activity::Column::Subject.eq("Bench call"))

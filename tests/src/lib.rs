@@ -321,15 +321,25 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The tenant registered at `slug`, as the server's storage addresses it.
+    pub async fn tenant(&self, slug: &str) -> api::tenancy::Tenant {
+        self.app
+            .registry
+            .by_slug(slug)
+            .await
+            .expect("registry")
+            .expect("a tenant at this slug")
+    }
+
     /// Runs SQL in a tenant's own database, to arrange what the API cannot (moving a
     /// record's timestamps into the past for time-based figures).
     pub async fn tenant_sql(&self, slug: &str, sql: &str) {
         use sea_orm::ConnectionTrait;
-        let slug = api::tenancy::Slug::parse(slug).expect("slug");
+        let tenant = self.tenant(slug).await;
         let tx = self
             .app
             .store
-            .begin_tenant(&slug, api::tenancy::TxMode::Write)
+            .begin_tenant(&tenant, api::tenancy::TxMode::Write)
             .await
             .expect("tenant transaction");
         tx.execute_unprepared(sql).await.expect("fixture SQL runs");

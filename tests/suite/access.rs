@@ -321,6 +321,7 @@ async fn a_slug_deleted_and_provisioned_again_is_out_of_reach_of_an_old_socket()
     let admin = app.admin_token().await;
     let slug = random_slug();
     let old = app.provision_slug(&admin, &slug).await;
+    let old_tenant = app.tenant(&slug).await;
     let mut sub = follow(&app, &old.host, &old.owner_token, json!({}))
         .await
         .expect("subscribed");
@@ -349,6 +350,16 @@ async fn a_slug_deleted_and_provisioned_again_is_out_of_reach_of_an_old_socket()
     assert_eq!(
         message["payload"]["errors"][0]["extensions"]["code"], "TENANT_NOT_FOUND",
         "{message}"
+    );
+    // Storage is addressed by the tenant's id: the old tenant's reaches nothing now.
+    let read = app
+        .app
+        .store
+        .read(&old_tenant, |_| Box::pin(async { Ok(()) }))
+        .await;
+    assert!(
+        matches!(read, Err(api::error::AppError::TenantNotFound)),
+        "{read:?}"
     );
     // The old owner's token names the old tenant's id: refused on the new one.
     let reply = app

@@ -160,7 +160,7 @@ async fn a_rolled_back_change_leaves_no_event_and_no_gap() {
         auth::{Principal, Role},
         crm::service::contacts::{NewContact, create},
         crm::types::{ContactSource, ContactStatus},
-        tenancy::{Slug, TxMode},
+        tenancy::TxMode,
     };
     let app = spawn_app().await;
     let admin = app.admin_token().await;
@@ -187,12 +187,12 @@ async fn a_rolled_back_change_leaves_no_event_and_no_gap() {
         tags: Vec::new(),
         custom_fields: Default::default(),
     };
-    let slug = Slug::parse(&t.slug).expect("slug");
+    let tenant = app.tenant(&t.slug).await;
     // A change whose transaction rolls back, after its event was written in it.
     let tx = app
         .app
         .store
-        .begin_tenant(&slug, TxMode::Write)
+        .begin_tenant(&tenant, TxMode::Write)
         .await
         .expect("tx");
     create(&tx, &principal, new("Ghost"))

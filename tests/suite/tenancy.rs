@@ -468,7 +468,7 @@ async fn tenant_connections_plan_for_cached_data() {
         use sea_orm::{ConnectionTrait, Statement};
         app.app
             .store
-            .read(&Slug::parse(slug).expect("slug"), |conn| {
+            .read(&app.tenant(slug).await, |conn| {
                 Box::pin(async move {
                     let row = conn
                         .query_one_raw(Statement::from_string(

@@ -92,7 +92,7 @@ pub async fn provision_tenant(
         .registry
         .claim(&slug, name, request.plan.as_str(), owner_email.as_str())
         .await?;
-    match build_tenant(app, &slug, &owner_email).await {
+    match build_tenant(app, &tenant, &owner_email).await {
         Ok(owner_setup_token) => {
             let activated = app
                 .registry
@@ -120,8 +120,8 @@ pub async fn provision_tenant(
     }
 }
 
-async fn build_tenant(app: &AppContext, slug: &Slug, owner_email: &Email) -> AppResult<String> {
-    let tx = app.store.create_tenant_storage(slug).await?;
+async fn build_tenant(app: &AppContext, tenant: &Tenant, owner_email: &Email) -> AppResult<String> {
+    let tx = app.store.create_tenant_storage(tenant).await?;
     crm::service::pipelines::seed_default_pipeline(&tx).await?;
     let (_, token) =
         users::create_user_with_token(&tx, owner_email, Role::Owner, users::TokenPurpose::Setup)
@@ -181,7 +181,7 @@ pub async fn delete_tenant(app: &AppContext, slug: &str) -> AppResult<DeletedTen
     app.access.tenant_changed(tenant.id).await;
     let backup_path = match app
         .store
-        .backup_tenant(&tenant.slug, &app.config.backup_dir)
+        .backup_tenant(&tenant, &app.config.backup_dir)
         .await
     {
         Ok(path) => path,

@@ -143,11 +143,11 @@ impl AccessControl {
 
     async fn user_state(&self, tenant: &Tenant, user_id: Uuid) -> AppResult<Option<UserAccess>> {
         let store = self.store.clone();
-        let slug = tenant.slug.clone();
+        let tenant = tenant.clone();
         self.users
             .try_get_with((tenant.id, user_id), async move {
                 let found = store
-                    .read(&slug, move |conn| {
+                    .read(&tenant, move |conn| {
                         Box::pin(
                             async move { Ok(user::Entity::find_by_id(user_id).one(conn).await?) },
                         )

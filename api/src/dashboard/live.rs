@@ -109,9 +109,7 @@ async fn compute(
 ) -> AppResult<Kpis> {
     let kpis = app
         .store
-        .read(&tenant.slug, |conn| {
-            Box::pin(kpi::compute(conn, pipeline, range))
-        })
+        .read(tenant, |conn| Box::pin(kpi::compute(conn, pipeline, range)))
         .await?;
     app.dashboards.computations.fetch_add(1, Ordering::Relaxed);
     Ok(kpis)

@@ -79,7 +79,7 @@ impl Feeds {
         }
         let head = app
             .store
-            .read(&tenant.slug, |conn| Box::pin(log::head(conn)))
+            .read(tenant, |conn| Box::pin(log::head(conn)))
             .await?;
         let mut feeds = self.feeds.lock().map_err(|_| poisoned())?;
         let feed = feeds
@@ -133,7 +133,7 @@ async fn run_feed(app: AppContext, tenant: Arc<Tenant>, feed: Arc<Feed>) {
             let after = feed.head.load(Ordering::SeqCst);
             let rows = match app
                 .store
-                .read(&tenant.slug, move |conn| {
+                .read(&tenant, move |conn| {
                     Box::pin(async move { log::read_after(conn, after, &[], PAGE).await })
                 })
                 .await
@@ -255,7 +255,7 @@ impl Follower {
             let rows = self
                 .app
                 .store
-                .read(&self.tenant.slug, move |conn| {
+                .read(&self.tenant, move |conn| {
                     Box::pin(async move { log::read_after(conn, from, &[], PAGE).await })
                 })
                 .await?;

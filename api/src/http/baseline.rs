@@ -138,7 +138,7 @@ macro_rules! in_tenant_tx {
 /// Pipeline and stages; totals per stage and currency; the first opportunities of every
 /// stage with contact, company, owner and latest activity: three statements.
 async fn board_json(state: &AppState, tenant: &Tenant, pipeline: Uuid) -> AppResult<Value> {
-    let pool = state.app.store.raw_tenant_pool(&tenant.slug).await?;
+    let pool = state.app.store.raw_tenant_pool(tenant).await?;
     macro_rules! board_in {
         ($tx:expr, $stages:expr, $totals:expr, $firsts:expr) => {{
             let stages = sqlx::query($stages)
@@ -329,7 +329,7 @@ async fn contact_json(state: &AppState, tenant: &Tenant, contact: Uuid) -> AppRe
     const SQLITE: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.status, \
          co.id AS company_id, co.name AS company_name, co.domain AS company_domain \
          FROM contacts c LEFT JOIN companies co ON co.id = c.company_id WHERE c.id = ?1";
-    let pool = state.app.store.raw_tenant_pool(&tenant.slug).await?;
+    let pool = state.app.store.raw_tenant_pool(tenant).await?;
     macro_rules! contact_in {
         ($tx:expr, $sql:expr) => {{
             let row = sqlx::query($sql)

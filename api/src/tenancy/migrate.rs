@@ -22,7 +22,7 @@ pub async fn migrate_tenants(
     };
     let mut outcomes = stream::iter(tenants)
         .map(|tenant| async move {
-            let outcome = store.migrate_tenant(&tenant.slug).await;
+            let outcome = store.migrate_tenant(&tenant).await;
             (tenant, outcome)
         })
         .buffer_unordered(concurrency.max(1));

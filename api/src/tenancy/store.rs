@@ -27,7 +27,7 @@ use sea_orm::{
     },
 };
 
-use super::{Slug, TxMode};
+use super::{Slug, Tenant, TxMode};
 use crate::{
     config::Config,
     error::{AppError, AppResult},
@@ -62,7 +62,8 @@ enum Backend {
     Sqlite {
         tenants_dir: PathBuf,
         control: DatabaseConnection,
-        pools: moka::future::Cache<String, DatabaseConnection>,
+        /// By slug: the pool and the tenant id its file was checked to belong to.
+        pools: moka::future::Cache<String, (uuid::Uuid, DatabaseConnection)>,
     },
 }
 
@@ -206,19 +207,38 @@ impl Store {
         Ok(pending)
     }
 
-    /// Begins a transaction on one tenant's data. On PostgreSQL its first statement pins
-    /// `search_path` to the tenant's schema for this transaction alone; on SQLite, writes
-    /// take the file's write lock up front (`BEGIN IMMEDIATE`) so that two writers queue
-    /// instead of one failing half way.
-    pub async fn begin_tenant(&self, slug: &Slug, mode: TxMode) -> AppResult<DatabaseTransaction> {
+    /// Begins a transaction on one tenant's data, addressed by the tenant's id: storage
+    /// that now belongs to another tenant of the same slug (deleted and provisioned again)
+    /// is `TENANT_NOT_FOUND`. On PostgreSQL the first round trip pins `search_path` to the
+    /// tenant's schema for this transaction alone and checks the schema's owner; on SQLite
+    /// the file's owner is checked when its pool opens, and writes take the file's write
+    /// lock up front (`BEGIN IMMEDIATE`) so that two writers queue instead of one failing
+    /// half way.
+    pub async fn begin_tenant(
+        &self,
+        tenant: &Tenant,
+        mode: TxMode,
+    ) -> AppResult<DatabaseTransaction> {
         match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 let tx = tenants.begin().await?;
-                tx.execute_unprepared(&slug.set_local_search_path()).await?;
+                tx.execute_unprepared(&format!(
+                    "{}; SELECT nexo.assert_tenant_storage('{}')",
+                    tenant.slug.set_local_search_path(),
+                    tenant.id
+                ))
+                .await
+                .map_err(|e| {
+                    if is_foreign_storage(&e) {
+                        AppError::TenantNotFound
+                    } else {
+                        AppError::from(e)
+                    }
+                })?;
                 Ok(tx)
             }
             Backend::Sqlite { .. } => {
-                let pool = self.sqlite_tenant_pool(slug, false).await?;
+                let pool = self.sqlite_tenant_pool(tenant).await?;
                 let options = TransactionOptions {
                     sqlite_transaction_mode: match mode {
                         TxMode::Read => None,
@@ -234,13 +254,13 @@ impl Store {
 
     /// The sqlx pool behind the tenant's connections (on PostgreSQL shared by all tenants:
     /// set the search path in the transaction, as [`Store::begin_tenant`] does).
-    pub async fn raw_tenant_pool(&self, slug: &Slug) -> AppResult<RawPool> {
+    pub async fn raw_tenant_pool(&self, tenant: &Tenant) -> AppResult<RawPool> {
         Ok(match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 RawPool::Postgres(tenants.get_postgres_connection_pool().clone())
             }
             Backend::Sqlite { .. } => RawPool::Sqlite(
-                self.sqlite_tenant_pool(slug, false)
+                self.sqlite_tenant_pool(tenant)
                     .await?
                     .get_sqlite_connection_pool()
                     .clone(),
@@ -252,25 +272,27 @@ impl Store {
     /// background readers, which have no request transaction).
     pub async fn read<T>(
         &self,
-        slug: &Slug,
+        tenant: &Tenant,
         work: impl for<'t> FnOnce(
             &'t DatabaseTransaction,
         ) -> futures::future::BoxFuture<'t, AppResult<T>>,
     ) -> AppResult<T> {
-        let tx = self.begin_tenant(slug, TxMode::Read).await?;
+        let tx = self.begin_tenant(tenant, TxMode::Read).await?;
         let value = work(&tx).await?;
         tx.commit().await?;
         Ok(value)
     }
 
-    /// Creates a new tenant's schema or file and runs the tenant migrations in a transaction
-    /// the caller seeds and commits. Anything left by an earlier failed attempt at the same
-    /// slug (which the registry no longer holds) is removed first.
+    /// Creates a new tenant's schema or file, runs the tenant migrations and marks it as
+    /// the tenant's, in a transaction the caller seeds and commits. Anything left by an
+    /// earlier failed attempt at the same slug (which the registry no longer holds) is
+    /// removed first.
     pub(crate) async fn create_tenant_storage(
         &self,
-        slug: &Slug,
+        tenant: &Tenant,
     ) -> AppResult<DatabaseTransaction> {
-        match &self.inner.backend {
+        let slug = &tenant.slug;
+        let tx = match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 let tx = tenants.begin().await?;
                 tx.execute_unprepared(&format!(
@@ -279,22 +301,24 @@ impl Store {
                     schema = slug.quoted_schema()
                 ))
                 .await?;
-                TenantMigrator::up(&tx, None).await?;
-                Ok(tx)
+                tx
             }
-            Backend::Sqlite { .. } => {
+            Backend::Sqlite { pools, .. } => {
                 self.drop_tenant_storage(slug).await?;
-                let pool = self.sqlite_tenant_pool(slug, true).await?;
-                let tx = pool
-                    .begin_with_options(TransactionOptions {
-                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                        ..Default::default()
-                    })
-                    .await?;
-                TenantMigrator::up(&tx, None).await?;
-                Ok(tx)
+                let pool = self.open_sqlite_tenant_pool(slug, true).await?;
+                pools
+                    .insert(slug.as_str().to_owned(), (tenant.id, pool.clone()))
+                    .await;
+                pool.begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?
             }
-        }
+        };
+        TenantMigrator::up(&tx, None).await?;
+        claim_storage(&tx, tenant.id).await?;
+        Ok(tx)
     }
 
     /// Removes a tenant's schema or file (and its SQLite journal files). Idempotent.
@@ -311,7 +335,7 @@ impl Store {
             Backend::Sqlite {
                 tenants_dir, pools, ..
             } => {
-                if let Some(pool) = pools.remove(slug.as_str()).await {
+                if let Some((_, pool)) = pools.remove(slug.as_str()).await {
                     pool.close().await?;
                 }
                 let file = sqlite_tenant_file(tenants_dir, slug);
@@ -360,7 +384,8 @@ impl Store {
     /// Keeps a copy of a tenant's data under `dir` and returns its path: `pg_dump -n` of the
     /// schema on PostgreSQL; on SQLite `VACUUM INTO`, a consistent copy even while the WAL
     /// holds pages a plain file copy would miss.
-    pub async fn backup_tenant(&self, slug: &Slug, dir: &Path) -> AppResult<PathBuf> {
+    pub async fn backup_tenant(&self, tenant: &Tenant, dir: &Path) -> AppResult<PathBuf> {
+        let slug = &tenant.slug;
         crate::private_fs::create_dir_all(dir)
             .with_context(|| format!("creating backup directory {}", dir.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
@@ -401,7 +426,7 @@ impl Store {
                 // VACUUM INTO fills an empty file, keeping its mode.
                 crate::private_fs::create_empty_if_missing(&path)
                     .with_context(|| format!("creating {}", path.display()))?;
-                let pool = self.sqlite_tenant_pool(slug, false).await?;
+                let pool = self.sqlite_tenant_pool(tenant).await?;
                 let target = path.to_string_lossy().replace('\'', "''");
                 pool.execute_unprepared(&format!("VACUUM INTO '{target}'"))
                     .await?;
@@ -410,44 +435,128 @@ impl Store {
         }
     }
 
-    /// Applies the tenant migrations one tenant needs; returns how many were applied.
-    pub async fn migrate_tenant(&self, slug: &Slug) -> AppResult<usize> {
-        let tx = self.begin_tenant(slug, TxMode::Write).await?;
-        if self.is_postgres() {
-            tx.execute_unprepared(&format!(
-                "SELECT pg_advisory_xact_lock(hashtext('{}'))",
-                slug.schema_name()
-            ))
-            .await?;
-        }
+    /// Applies the tenant migrations one tenant needs and marks storage older than its
+    /// mark as the tenant's; returns how many migrations were applied.
+    pub async fn migrate_tenant(&self, tenant: &Tenant) -> AppResult<usize> {
+        let slug = &tenant.slug;
+        // Not through `begin_tenant`: storage older than its mark has none to check.
+        let (tx, sqlite_pool) = match &self.inner.backend {
+            Backend::Postgres { tenants, .. } => {
+                let tx = tenants.begin().await?;
+                tx.execute_unprepared(&format!(
+                    "{}; SELECT pg_advisory_xact_lock(hashtext('{}'))",
+                    slug.set_local_search_path(),
+                    slug.schema_name()
+                ))
+                .await?;
+                (tx, None)
+            }
+            Backend::Sqlite { .. } => {
+                let pool = self.open_sqlite_tenant_pool(slug, false).await?;
+                let tx = pool
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?;
+                (tx, Some(pool))
+            }
+        };
         let pending = TenantMigrator::get_pending_migrations(&tx).await?.len();
         if pending > 0 {
             TenantMigrator::up(&tx, None).await?;
         }
+        claim_storage(&tx, tenant.id).await?;
         tx.commit().await?;
+        if let Some(pool) = sqlite_pool {
+            pool.close().await?;
+        }
         Ok(pending)
     }
 
-    async fn sqlite_tenant_pool(&self, slug: &Slug, create: bool) -> AppResult<DatabaseConnection> {
-        let Backend::Sqlite {
-            tenants_dir, pools, ..
-        } = &self.inner.backend
-        else {
+    /// The tenant's SQLite pool, opened on first use after its file was checked to be the
+    /// tenant's (by id). A pool kept for another tenant of the same slug is not used.
+    async fn sqlite_tenant_pool(&self, tenant: &Tenant) -> AppResult<DatabaseConnection> {
+        let Backend::Sqlite { pools, .. } = &self.inner.backend else {
+            return Err(AppError::internal("not a SQLite store"));
+        };
+        let key = tenant.slug.as_str().to_owned();
+        if let Some((owner, pool)) = pools.get(&key).await
+            && owner == tenant.id
+        {
+            return Ok(pool);
+        }
+        let pool = self.open_sqlite_tenant_pool(&tenant.slug, false).await?;
+        let owner = storage_owner(&pool).await;
+        if !matches!(owner, Ok(Some(owner)) if owner == tenant.id) {
+            pool.close().await?;
+            return match owner {
+                Err(e) => Err(e),
+                Ok(_) => Err(AppError::TenantNotFound),
+            };
+        }
+        // Two requests may open it at once; the later one's pool replaces the earlier.
+        pools.insert(key, (tenant.id, pool.clone())).await;
+        Ok(pool)
+    }
+
+    async fn open_sqlite_tenant_pool(
+        &self,
+        slug: &Slug,
+        create: bool,
+    ) -> AppResult<DatabaseConnection> {
+        let Backend::Sqlite { tenants_dir, .. } = &self.inner.backend else {
             return Err(AppError::internal("not a SQLite store"));
         };
         let file = sqlite_tenant_file(tenants_dir, slug);
-        let statements = self.inner.statements.clone();
-        pools
-            .try_get_with(slug.as_str().to_owned(), async move {
-                let pool = sqlite_pool(&file, create, SQLITE_TENANT_POOL_SIZE).await?;
-                Ok::<_, anyhow::Error>(counted(
-                    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
-                    &statements,
-                ))
-            })
+        let pool = sqlite_pool(&file, create, SQLITE_TENANT_POOL_SIZE)
             .await
-            .map_err(|e| AppError::internal(format!("opening tenant database: {e:#}")))
+            .map_err(|e| AppError::internal(format!("opening tenant database: {e:#}")))?;
+        Ok(counted(
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            &self.inner.statements,
+        ))
     }
+}
+
+/// The tenant a storage belongs to, read outside any request's statement count.
+async fn storage_owner(pool: &DatabaseConnection) -> AppResult<Option<uuid::Uuid>> {
+    let row: Option<(uuid::Uuid,)> = sea_orm::sqlx::query_as("SELECT id FROM tenant_identity")
+        .fetch_optional(pool.get_sqlite_connection_pool())
+        .await
+        .map_err(|e| AppError::internal(format!("reading a tenant's storage owner: {e}")))?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Marks the storage `tx` works on as `tenant`'s, unless it already is; storage marked for
+/// another tenant is refused.
+async fn claim_storage(tx: &DatabaseTransaction, tenant: uuid::Uuid) -> AppResult<()> {
+    use entity::tenant::tenant_identity;
+    use sea_orm::{EntityTrait, Set};
+    match tenant_identity::Entity::find().one(tx).await? {
+        Some(found) if found.id == tenant => Ok(()),
+        Some(found) => Err(AppError::internal(format!(
+            "this storage belongs to tenant {}, not {tenant}",
+            found.id
+        ))),
+        None => {
+            tenant_identity::Entity::insert(tenant_identity::ActiveModel { id: Set(tenant) })
+                .exec_without_returning(tx)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether a database error is `nexo.assert_tenant_storage` refusing the schema.
+fn is_foreign_storage(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    let (sea_orm::DbErr::Exec(RuntimeErr::SqlxError(inner))
+    | sea_orm::DbErr::Query(RuntimeErr::SqlxError(inner))) = error
+    else {
+        return false;
+    };
+    matches!(&**inner, sqlx::Error::Database(db) if db.code().as_deref() == Some("NX404"))
 }
 
 /// A `postgres://` URL without its password, and the password (decoded), for a child

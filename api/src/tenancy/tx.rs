@@ -65,7 +65,7 @@ impl TenantTx {
     /// The transaction, begun on first call.
     pub async fn conn(&self) -> AppResult<&DatabaseTransaction> {
         self.tx
-            .get_or_try_init(|| self.store.begin_tenant(&self.tenant.slug, self.mode))
+            .get_or_try_init(|| self.store.begin_tenant(&self.tenant, self.mode))
             .await
     }
 
@@ -169,7 +169,7 @@ impl TenantTx {
     where
         F: for<'t> FnOnce(&'t DatabaseTransaction) -> futures::future::BoxFuture<'t, AppResult<T>>,
     {
-        let tx = store.begin_tenant(&tenant.slug, TxMode::Write).await?;
+        let tx = store.begin_tenant(&tenant, TxMode::Write).await?;
         let value = work(&tx).await?;
         crate::events::log::number_pending(&tx).await?;
         tx.commit().await?;

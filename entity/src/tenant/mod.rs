@@ -11,5 +11,6 @@ pub mod pipeline;
 pub mod pipeline_stage;
 pub mod refresh_token;
 pub mod stage_change;
+pub mod tenant_identity;
 pub mod user;
 pub mod user_token;

@@ -4,6 +4,7 @@ mod m20261123_000001_create_tenants;
 mod m20261123_000002_create_platform_admins;
 mod m20261123_000003_enable_pg_trgm;
 mod m20261202_000001_create_access_changes;
+mod m20261202_000002_create_assert_tenant_storage;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -11,5 +12,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000002_create_platform_admins::Migration),
         Box::new(m20261123_000003_enable_pg_trgm::Migration),
         Box::new(m20261202_000001_create_access_changes::Migration),
+        Box::new(m20261202_000002_create_assert_tenant_storage::Migration),
     ]
 }

@@ -5,6 +5,7 @@ mod m20261123_000002_create_pipelines;
 mod m20261123_000003_create_crm;
 mod m20261123_000004_create_events;
 mod m20261202_000001_add_user_auth_version;
+mod m20261202_000002_create_tenant_identity;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -13,5 +14,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000003_create_crm::Migration),
         Box::new(m20261123_000004_create_events::Migration),
         Box::new(m20261202_000001_add_user_auth_version::Migration),
+        Box::new(m20261202_000002_create_tenant_identity::Migration),
     ]
 }

@@ -137,7 +137,7 @@ async fn snapshot(
         .try_get_with((tenant.id, opportunity, seq), async {
             let loaded = app
                 .store
-                .read(&tenant.slug, |conn| {
+                .read(tenant, |conn| {
                     Box::pin(opportunities::with_edges(conn, opportunity))
                 })
                 .await?;
@@ -156,7 +156,7 @@ pub(crate) async fn check_pipeline(
     pipeline: Uuid,
 ) -> AppResult<()> {
     app.store
-        .read(&tenant.slug, |conn| {
+        .read(tenant, |conn| {
             Box::pin(async move { pipelines::find(conn, pipeline).await.map(|_| ()) })
         })
         .await
