@@ -5,8 +5,9 @@
 //!
 //! The current state is cached per instance, so a request costs no database round trip.
 //! A change is applied here at once, then recorded in the control plane's `access_changes`;
-//! every instance (and this one again, after the change's commit) reads the new rows about
-//! twice a second and drops what it had cached. A change made by the CLI reaches the
+//! every instance (and this one again, after the change's commit) reads the new rows at
+//! once when PostgreSQL notifies it, and at least twice a second, and drops what it had
+//! cached. A change made by the CLI reaches the
 //! servers the same way. The cache's own expiry is only the last resort.
 //!
 //! It must never grant anything a token alone claims: the role and the user's existence
@@ -29,8 +30,11 @@ use crate::{
     tenancy::{Store, Tenant, TenantResolver},
 };
 
-/// How often every instance reads the changes recorded since its last look.
+/// How often every instance reads the changes recorded since its last look (on
+/// PostgreSQL, a notification on [`ACCESS_CHANNEL`] makes it look at once).
 const POLL: Duration = Duration::from_millis(500);
+/// The PostgreSQL notification channel on which an instance says it recorded a change.
+pub const ACCESS_CHANNEL: &str = "nexo_access";
 /// How long a user's state is trusted without any recorded change (the last resort, should
 /// a change fail to be recorded).
 const USER_STATE_TTL: Duration = Duration::from_secs(60);
@@ -74,6 +78,9 @@ pub struct AccessControl {
     resolver: TenantResolver,
     users: moka::future::Cache<(Uuid, Uuid), Option<UserAccess>>,
     changes: broadcast::Sender<AccessChange>,
+    /// Rung when another instance says it recorded a change (PostgreSQL's notification):
+    /// the changes are read at once instead of at the next poll.
+    recorded_elsewhere: Arc<tokio::sync::Notify>,
 }
 
 impl AccessControl {
@@ -86,6 +93,7 @@ impl AccessControl {
                 .time_to_live(USER_STATE_TTL)
                 .build(),
             changes: broadcast::channel(1024).0,
+            recorded_elsewhere: Default::default(),
         }
     }
 
@@ -216,7 +224,10 @@ impl AccessControl {
                 ..Default::default()
             };
             match row.insert(self.store.control_unmetered()).await {
-                Ok(_) => return,
+                Ok(_) => {
+                    self.tell_others().await;
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, attempt, "could not record an access change");
                     tokio::time::sleep(Duration::from_millis(200) * 2u32.pow(attempt)).await;
@@ -227,6 +238,28 @@ impl AccessControl {
             ?change,
             "an access change was not recorded; other instances apply it when their cache expires"
         );
+    }
+
+    /// On PostgreSQL, wakes the other instances' readers (after the change committed; a
+    /// lost notification only leaves them to their next poll).
+    async fn tell_others(&self) {
+        if !self.store.is_postgres() {
+            return;
+        }
+        use sea_orm::ConnectionTrait;
+        let sent = self
+            .store
+            .control_unmetered()
+            .execute_unprepared(&format!("SELECT pg_notify('{ACCESS_CHANNEL}', '')"))
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not notify other instances of an access change");
+        }
+    }
+
+    /// Another instance recorded a change: read the changes now.
+    pub fn recorded_elsewhere(&self) {
+        self.recorded_elsewhere.notify_one();
     }
 
     /// Starts reading the changes other instances (and the CLI) record.
@@ -249,7 +282,10 @@ impl AccessControl {
         let mut seen = BTreeSet::new();
         let mut last_pruned = std::time::Instant::now();
         loop {
-            tokio::time::sleep(POLL).await;
+            tokio::select! {
+                () = tokio::time::sleep(POLL) => {}
+                () = self.recorded_elsewhere.notified() => {}
+            }
             let rows = access_change::Entity::find()
                 .filter(access_change::Column::Seq.gt(cursor - OVERLAP))
                 .order_by_asc(access_change::Column::Seq)

@@ -10,7 +10,7 @@ pub(crate) mod schema;
 pub(crate) mod service;
 mod tokens;
 
-pub use access::{AccessChange, AccessControl};
+pub use access::{ACCESS_CHANNEL, AccessChange, AccessControl};
 pub use guard::RoleGuard;
 pub use password::{hash_password, verify_password};
 pub use principal::{AdminPrincipal, Principal, Role};

@@ -2,7 +2,8 @@
 //! with a coalesced `NOTIFY` (at most one every few milliseconds, naming the tenants whose
 //! logs grew), never inside the write transaction: a transaction holding a notification
 //! takes a database-wide lock at commit. Every instance listens and wakes its own feeds;
-//! a lost notification only delays an event until the feeds' next look at the log.
+//! a lost notification only delays an event until the feeds' next look at the log. The
+//! same listener hears of access changes ([`crate::auth::AccessControl`]).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -102,13 +103,19 @@ async fn listen(app: AppContext, database_url: String, instance: Uuid) {
                 continue;
             }
         };
-        if let Err(e) = listener.listen(CHANNEL).await {
+        if let Err(e) = listener
+            .listen_all([CHANNEL, crate::auth::ACCESS_CHANNEL])
+            .await
+        {
             tracing::warn!(error = %e, "event listener cannot LISTEN; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
         loop {
             match listener.recv().await {
+                Ok(notification) if notification.channel() == crate::auth::ACCESS_CHANNEL => {
+                    app.access.recorded_elsewhere();
+                }
                 Ok(notification) => {
                     let mut parts = notification.payload().split(' ');
                     if parts.next() == Some(instance.to_string().as_str()) {
