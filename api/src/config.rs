@@ -37,6 +37,9 @@ pub struct QueryLimits {
     pub max_aliases: usize,
     /// `NEXO_MAX_BATCH`, default 10 operations per request.
     pub max_batch: usize,
+    /// `NEXO_MAX_INPUT_LIST`, default 1,000: a longer list in a request's variables or
+    /// query text is refused before it is validated.
+    pub max_input_list: usize,
     /// `NEXO_REQUEST_TIMEOUT_MS`, default 10 s.
     pub request_timeout: Duration,
     /// `NEXO_WEBSOCKET_INIT_TIMEOUT_MS`, default 10 s: a WebSocket that has not sent an
@@ -57,6 +60,7 @@ impl Default for QueryLimits {
             max_response_bytes: 16 * 1024 * 1024,
             max_aliases: 100,
             max_batch: 10,
+            max_input_list: 1000,
             request_timeout: Duration::from_secs(10),
             websocket_init_timeout: Duration::from_secs(10),
             max_subscriptions_per_connection: 20,
@@ -280,6 +284,7 @@ impl Config {
             parse_var("NEXO_MAX_RESPONSE_BYTES", limits.max_response_bytes)?;
         limits.max_aliases = parse_var("NEXO_MAX_ALIASES", limits.max_aliases)?;
         limits.max_batch = parse_var("NEXO_MAX_BATCH", limits.max_batch)?;
+        limits.max_input_list = parse_var("NEXO_MAX_INPUT_LIST", limits.max_input_list)?;
         limits.request_timeout =
             Duration::from_millis(parse_var("NEXO_REQUEST_TIMEOUT_MS", 10_000u64)?);
         limits.websocket_init_timeout =

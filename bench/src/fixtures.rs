@@ -237,6 +237,19 @@ pub async fn many_tenants(
     count: usize,
     per_stage: usize,
 ) -> anyhow::Result<Vec<BenchTenant>> {
+    futures::stream::iter(0..count)
+        .map(|i| small_tenant(app, format!("bench-t{i}"), per_stage))
+        .buffered(4)
+        .try_collect()
+        .await
+}
+
+/// One small tenant: 200 contacts, the main tenant's board, an active owner and their token.
+pub async fn small_tenant(
+    app: &AppContext,
+    slug: String,
+    per_stage: usize,
+) -> anyhow::Result<BenchTenant> {
     let plan = SeedPlan {
         contacts: 200,
         opportunities: 0,
@@ -248,42 +261,32 @@ pub async fn many_tenants(
         }),
         seed: 11,
     };
-    futures::stream::iter(0..count)
-        .map(|i| {
-            let plan = plan.clone();
-            async move {
-                let slug = format!("bench-t{i}");
-                let (provisioned, board_id, owner) = provision_and_seed(app, &slug, &plan).await?;
-                // Signed in without a password (an argon2 hash per tenant would take
-                // minutes): the owner is made active as setup would, and given a token.
-                let tenant = std::sync::Arc::new(provisioned.tenant.clone());
-                TenantTx::run(&app.store, tenant, move |conn| {
-                    Box::pin(async move {
-                        user::Entity::update_many()
-                            .col_expr(user::Column::Status, Expr::value("active"))
-                            .filter(user::Column::Id.eq(owner))
-                            .exec(conn)
-                            .await?;
-                        Ok(())
-                    })
-                })
-                .await
-                .map_err(|e| anyhow::anyhow!("activating the owner of {slug}: {e:?}"))?;
-                let token = app
-                    .keys
-                    // A new user's access version is 1.
-                    .issue_tenant(owner, provisioned.tenant.id, Role::Owner, 1)
-                    .map_err(|e| anyhow::anyhow!("signing: {e:?}"))?
-                    .token;
-                anyhow::Ok(BenchTenant {
-                    host: host(&slug),
-                    slug,
-                    token,
-                    board_id,
-                })
-            }
+    let (provisioned, board_id, owner) = provision_and_seed(app, &slug, &plan).await?;
+    // Signed in without a password (an argon2 hash per tenant would take minutes): the
+    // owner is made active as setup would, and given a token.
+    let tenant = std::sync::Arc::new(provisioned.tenant.clone());
+    TenantTx::run(&app.store, tenant, move |conn| {
+        Box::pin(async move {
+            user::Entity::update_many()
+                .col_expr(user::Column::Status, Expr::value("active"))
+                .filter(user::Column::Id.eq(owner))
+                .exec(conn)
+                .await?;
+            Ok(())
         })
-        .buffered(4)
-        .try_collect()
-        .await
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("activating the owner of {slug}: {e:?}"))?;
+    let token = app
+        .keys
+        // A new user's access version is 1.
+        .issue_tenant(owner, provisioned.tenant.id, Role::Owner, 1)
+        .map_err(|e| anyhow::anyhow!("signing: {e:?}"))?
+        .token;
+    Ok(BenchTenant {
+        host: host(&slug),
+        slug,
+        token,
+        board_id,
+    })
 }

@@ -24,6 +24,7 @@ use entity::tenant::activity;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
+mod abuse;
 mod fixtures;
 mod live;
 mod load;
@@ -33,7 +34,7 @@ use fixtures::{BenchTenant, Client, MainTenant};
 use load::{Phase, Request};
 use server::{BenchDatabase, Server, ServerSettings, Usage};
 
-const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,subscribe,idle";
+const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,abuse,subscribe,idle";
 
 #[derive(Parser, Clone)]
 #[command(
@@ -232,6 +233,10 @@ async fn run(
             "write" => bench.write(&main).await?,
             "tenants" => bench.tenants(&many).await?,
             "provision" => bench.provision().await?,
+            "abuse" => {
+                let note = abuse::abuse(&mut bench, &main).await?;
+                bench.notes.push(note);
+            }
             "subscribe" => {
                 bench.fresh_server().await?;
                 let note = live::subscribe(&bench, &main).await?;

@@ -34,6 +34,18 @@ async fn a_megabyte_of_tags_is_refused_before_any_work_and_changes_nothing() {
         )
         .await;
     assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{:#}", reply.body);
+    assert_eq!(reply.body["errors"][0]["extensions"]["field"], "$t");
+    // Within the input list limit, the tag limit refuses it.
+    let many: Vec<String> = (0..500).map(|i| format!("t{i}")).collect();
+    let reply = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "mutation($t: [String!]!) { createContact(input: {firstName: \"Tagged\", tags: $t}) { id } }",
+            json!({"t": many}),
+        )
+        .await;
+    assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{:#}", reply.body);
     let count = app
         .gql(
             &t.host,
@@ -61,18 +73,21 @@ async fn a_pipeline_of_endless_stages_is_refused() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let t = app.provision(&admin).await;
-    let stages: Vec<_> = (0..5_000)
-        .map(|i| json!({"name": format!("S{i}"), "probability": 10}))
-        .collect();
-    let reply = app
-        .gql(
-            &t.host,
-            Some(&t.owner_token),
-            "mutation($s: [StageInput!]!) { createPipeline(name: \"Long\", stages: $s) { id } }",
-            json!({"s": stages}),
-        )
-        .await;
-    assert_eq!(reply.error_code(), "BAD_USER_INPUT");
+    // Over the input list limit, then within it but over the stage limit.
+    for count in [5_000, 500] {
+        let stages: Vec<_> = (0..count)
+            .map(|i| json!({"name": format!("S{i}"), "probability": 10}))
+            .collect();
+        let reply = app
+            .gql(
+                &t.host,
+                Some(&t.owner_token),
+                "mutation($s: [StageInput!]!) { createPipeline(name: \"Long\", stages: $s) { id } }",
+                json!({"s": stages}),
+            )
+            .await;
+        assert_eq!(reply.error_code(), "BAD_USER_INPUT", "{count} stages");
+    }
     let pipelines = app
         .gql(
             &t.host,
@@ -85,6 +100,97 @@ async fn a_pipeline_of_endless_stages_is_refused() {
         pipelines.ok().data("pipelines").as_array().map(Vec::len),
         Some(1)
     );
+}
+
+#[tokio::test]
+async fn lists_over_the_input_limit_are_refused_wherever_they_are_written() {
+    let app = spawn_app_with(|config| config.limits.max_input_list = 5).await;
+    let admin = app.admin_token().await;
+    let t = app.provision(&admin).await;
+    let create = "mutation($i: CreateContactInput!) { createContact(input: $i) { id tags } }";
+    let at_limit = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            create,
+            json!({"i": {"firstName": "Five", "tags": ["a", "b", "c", "d", "e"]}}),
+        )
+        .await;
+    assert_eq!(
+        at_limit.ok().data("createContact.tags"),
+        &json!(["a", "b", "c", "d", "e"])
+    );
+    let six = json!(["a", "b", "c", "d", "e", "f"]);
+    let refusals = [
+        (
+            "a variable",
+            json!({"query": create, "variables": {"i": {"firstName": "Six", "tags": six}}}),
+            "$i.tags",
+        ),
+        (
+            "an object of too many keys",
+            json!({"query": create, "variables": {"i": {"firstName": "Six",
+                "customFields": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}}}}),
+            "$i.customFields",
+        ),
+        (
+            "the query text",
+            json!({"query": "mutation { createContact(input: {firstName: \"Six\", tags: [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]}) { id } }"}),
+            "createContact.input.tags",
+        ),
+        (
+            "the second operation of a batch",
+            json!([
+                {"query": create, "variables": {"i": {"firstName": "First"}}},
+                {"query": create, "variables": {"i": {"firstName": "Six", "tags": six}}},
+            ]),
+            "$i.tags",
+        ),
+    ];
+    for (place, body, field) in refusals {
+        let reply = app.post_json(&t.host, Some(&t.owner_token), &body).await;
+        assert_eq!(
+            reply.error_code(),
+            "BAD_USER_INPUT",
+            "{place}: {:#}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["errors"][0]["extensions"]["field"], field,
+            "{place}: {:#}",
+            reply.body
+        );
+    }
+    // Only the contact within the limit exists: the batch's first operation did not run.
+    let contacts = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ contacts { nodes { firstName } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        contacts.ok().data("contacts.nodes"),
+        &json!([{"firstName": "Five"}])
+    );
+    // Over WebSocket too.
+    let mut sub = app
+        .subscribe(
+            &t.host,
+            Some(&t.owner_token),
+            "graphql-transport-ws",
+            "subscription($t: [String!]) { events(types: $t) { sequence } }",
+            json!({"t": six}),
+        )
+        .await
+        .expect("connected");
+    let refused = sub.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
+    assert_eq!(app.app.subscriptions.open(), 0);
 }
 
 #[tokio::test]

@@ -17,7 +17,10 @@ use async_graphql::{
 };
 use sea_orm::DatabaseTransaction;
 
-pub use request::{OperationInfo, analyze_operation, finalize_response, selected_operation};
+pub use request::{
+    OperationInfo, analyze_operation, check_literal_lists, check_variable_lists, finalize_response,
+    selected_operation,
+};
 
 use crate::{
     AppContext,

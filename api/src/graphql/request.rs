@@ -1,13 +1,15 @@
-//! Checks on a parsed request before it executes (operation kind, aliases), and the final
-//! touch on every response: each error carries an `extensions.code`.
+//! Checks on a request before it executes (list sizes, operation kind, aliases), and the
+//! final touch on every response: each error carries an `extensions.code`.
 
 use async_graphql::{
-    Positioned, Response, ServerError,
+    Positioned, Request, Response, ServerError,
     parser::types::{
         DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
         SelectionSet,
     },
 };
+
+use async_graphql_value::{ConstValue, Value};
 
 use crate::error::AppError;
 
@@ -76,6 +78,91 @@ pub fn analyze_operation(
             introspection: false,
         },
     })
+}
+
+/// Refuses a list longer than `max_items` anywhere in the request's variables, before
+/// anything walks them: validating and coercing a list costs time in proportion to its
+/// length, and no input of the API takes more than a few dozen items.
+pub fn check_variable_lists(request: &Request, max_items: usize) -> Result<(), AppError> {
+    for (name, value) in request.variables.iter() {
+        check_const_value(value, max_items, &mut || format!("${name}"))?;
+    }
+    Ok(())
+}
+
+/// The same for lists written in the query text, once it is parsed.
+pub fn check_literal_lists(doc: &ExecutableDocument, max_items: usize) -> Result<(), AppError> {
+    doc.operations
+        .iter()
+        .map(|(_, op)| &op.node.selection_set.node)
+        .chain(doc.fragments.values().map(|f| &f.node.selection_set.node))
+        .try_for_each(|set| check_selection_lists(set, max_items))
+}
+
+fn check_selection_lists(set: &SelectionSet, max_items: usize) -> Result<(), AppError> {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                for (name, value) in &field.node.arguments {
+                    check_value(&value.node, max_items, &mut || {
+                        format!("{}.{}", field.node.name.node, name.node)
+                    })?;
+                }
+                check_selection_lists(&field.node.selection_set.node, max_items)?;
+            }
+            Selection::InlineFragment(fragment) => {
+                check_selection_lists(&fragment.node.selection_set.node, max_items)?
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn too_many(len: usize, max_items: usize, path: &mut dyn FnMut() -> String) -> AppError {
+    let field = path();
+    AppError::BadUserInput {
+        message: format!("{field} is a list of {len} items; at most {max_items} are allowed"),
+        field,
+    }
+}
+
+fn check_const_value(
+    value: &ConstValue,
+    max_items: usize,
+    path: &mut dyn FnMut() -> String,
+) -> Result<(), AppError> {
+    match value {
+        ConstValue::List(items) if items.len() > max_items => {
+            Err(too_many(items.len(), max_items, path))
+        }
+        ConstValue::List(items) => items
+            .iter()
+            .try_for_each(|item| check_const_value(item, max_items, path)),
+        ConstValue::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+            check_const_value(item, max_items, &mut || format!("{}.{key}", path()))
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn check_value(
+    value: &Value,
+    max_items: usize,
+    path: &mut dyn FnMut() -> String,
+) -> Result<(), AppError> {
+    match value {
+        Value::List(items) if items.len() > max_items => {
+            Err(too_many(items.len(), max_items, path))
+        }
+        Value::List(items) => items
+            .iter()
+            .try_for_each(|item| check_value(item, max_items, path)),
+        Value::Object(fields) => fields.iter().try_for_each(|(key, item)| {
+            check_value(item, max_items, &mut || format!("{}.{key}", path()))
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn count_aliases(set: &SelectionSet) -> usize {

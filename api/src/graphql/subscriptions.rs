@@ -25,7 +25,10 @@ use futures::{
 use tokio::{sync::broadcast, task::AbortHandle};
 use uuid::Uuid;
 
-use super::{TenantSchema, analyze_operation, finalize_response, selected_operation};
+use super::{
+    TenantSchema, analyze_operation, check_literal_lists, check_variable_lists, finalize_response,
+    selected_operation,
+};
 use crate::{
     AppContext,
     auth::{Role, TenantToken},
@@ -291,14 +294,18 @@ impl SubscriptionExecutor {
         };
         let limits = &self.app.config.limits;
         let operation_name = request.operation_name.clone();
-        let checked = match request.parsed_query() {
-            Ok(document) => {
-                analyze_operation(document, operation_name.as_deref(), limits.max_aliases)
-                    .map(|_| ())
+        let checked = check_variable_lists(&request, limits.max_input_list).and_then(|()| {
+            match request.parsed_query() {
+                Ok(document) => {
+                    check_literal_lists(document, limits.max_input_list).and_then(|()| {
+                        analyze_operation(document, operation_name.as_deref(), limits.max_aliases)
+                            .map(|_| ())
+                    })
+                }
+                // The executor reports a document that does not parse.
+                Err(_) => Ok(()),
             }
-            // The executor reports a document that does not parse.
-            Err(_) => Ok(()),
-        };
+        });
         if let Err(error) = checked {
             return error_stream(error);
         }

@@ -28,7 +28,10 @@ use axum::{
 };
 use futures::{SinkExt, StreamExt};
 
-use super::AppState;
+use super::{
+    AppState,
+    body::{self, BodyError},
+};
 use crate::{
     AppContext, ClientInfo,
     auth::{AdminPrincipal, Principal, TenantToken},
@@ -36,7 +39,7 @@ use crate::{
     graphql::{
         analyze_operation,
         batching::{self, RequestSpawner},
-        finalize_response,
+        check_literal_lists, check_variable_lists, finalize_response,
         subscriptions::SubscriptionExecutor,
     },
     tenancy::{HostTarget, Tenant, TenantTx, TxMode},
@@ -86,9 +89,12 @@ pub(super) async fn post(
         Ok(bytes) => bytes,
         Err(_) => return refuse(AppError::PayloadTooLarge(limit)),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let batch = match body::parse(&bytes, state.app.config.limits.max_input_list) {
         Ok(batch) => batch,
-        Err(e) => return refuse_parse(format!("the body is not a GraphQL request: {e}")),
+        Err(BodyError::Malformed(e)) => {
+            return refuse_parse(format!("the body is not a GraphQL request: {e}"));
+        }
+        Err(BodyError::TooLarge(e)) => return refuse(e),
     };
     handle(state, peer, headers, batch, Method::Post).await
 }
@@ -239,11 +245,18 @@ fn prepare(
     signed_in: bool,
     mutates: &AtomicBool,
 ) -> Result<Result<crate::graphql::OperationInfo, Response>, AppError> {
+    let max_list = app.config.limits.max_input_list;
+    if let Err(error) = check_variable_lists(request, max_list) {
+        return Ok(Err(Response::from_errors(vec![error.to_server_error()])));
+    }
     let operation_name = request.operation_name.clone();
     let doc = match request.parsed_query() {
         Ok(doc) => doc,
         Err(error) => return Ok(Err(parse_failure(error))),
     };
+    if let Err(error) = check_literal_lists(doc, max_list) {
+        return Ok(Err(Response::from_errors(vec![error.to_server_error()])));
+    }
     let info = analyze_operation(
         doc,
         operation_name.as_deref(),

@@ -3,6 +3,7 @@
 //! with a request id and a tracing span (request id, tenant) on every request.
 
 mod baseline;
+mod body;
 mod graphql;
 mod metrics;
 
