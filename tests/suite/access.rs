@@ -333,6 +333,16 @@ async fn a_slug_deleted_and_provisioned_again_is_out_of_reach_of_an_old_socket()
     )
     .await
     .ok();
+    // Deleted, its storage is gone: nothing to reach.
+    let read = app
+        .app
+        .store
+        .read(&old_tenant, |_| Box::pin(async { Ok(()) }))
+        .await;
+    assert!(
+        matches!(read, Err(api::error::AppError::TenantNotFound)),
+        "{read:?}"
+    );
     let new = app.provision_slug(&admin, &slug).await;
     app.gql(
         &new.host,

@@ -168,7 +168,7 @@ impl Store {
     }
 
     /// SQL statements run through this store so far, not counting transaction control
-    /// (BEGIN, SET LOCAL, SAVEPOINT, COMMIT). Benchmarks and tests read it.
+    /// (BEGIN, the tenant's search path, SAVEPOINT, COMMIT). Benchmarks and tests read it.
     pub fn statement_count(&self) -> u64 {
         self.inner.statements.load(Ordering::Relaxed)
     }
@@ -222,19 +222,31 @@ impl Store {
         match &self.inner.backend {
             Backend::Postgres { tenants, .. } => {
                 let tx = tenants.begin().await?;
-                tx.execute_unprepared(&format!(
-                    "{}; SELECT nexo.assert_tenant_storage('{}')",
-                    tenant.slug.set_local_search_path(),
-                    tenant.id
-                ))
-                .await
-                .map_err(|e| {
-                    if is_foreign_storage(&e) {
-                        AppError::TenantNotFound
-                    } else {
-                        AppError::from(e)
-                    }
-                })?;
+                // One statement sets the path only if the schema holds this tenant's id
+                // (a row of its own tenant_identity): no row means the slug has been
+                // provisioned again for another tenant since this one was resolved. It is
+                // sent prepared, so each connection plans it once per tenant.
+                let schema = tenant.slug.quoted_schema();
+                let scoped = tx
+                    .execute_raw(sea_orm::Statement::from_sql_and_values(
+                        sea_orm::DbBackend::Postgres,
+                        format!("{SCOPE_TO_TENANT} FROM {schema}.tenant_identity WHERE id = $2"),
+                        [schema.clone().into(), tenant.id.into()],
+                    ))
+                    .await
+                    .map_err(|e| {
+                        if is_missing_storage(&e) {
+                            // Dropped with its tenant, or never migrated to hold its id
+                            // (`nexo migrate` after an upgrade claims it).
+                            tracing::warn!(tenant = %tenant.slug, "tenant storage missing or not migrated");
+                            AppError::TenantNotFound
+                        } else {
+                            AppError::from(e)
+                        }
+                    })?;
+                if scoped.rows_affected() != 1 {
+                    return Err(AppError::TenantNotFound);
+                }
                 Ok(tx)
             }
             Backend::Sqlite { .. } => {
@@ -509,6 +521,10 @@ impl Store {
             return Err(AppError::internal("not a SQLite store"));
         };
         let file = sqlite_tenant_file(tenants_dir, slug);
+        // Deleted with its tenant.
+        if !create && !tokio::fs::try_exists(&file).await.unwrap_or(false) {
+            return Err(AppError::TenantNotFound);
+        }
         let pool = sqlite_pool(&file, create, SQLITE_TENANT_POOL_SIZE)
             .await
             .map_err(|e| AppError::internal(format!("opening tenant database: {e:#}")))?;
@@ -548,15 +564,16 @@ async fn claim_storage(tx: &DatabaseTransaction, tenant: uuid::Uuid) -> AppResul
     }
 }
 
-/// Whether a database error is `nexo.assert_tenant_storage` refusing the schema.
-fn is_foreign_storage(error: &sea_orm::DbErr) -> bool {
+/// Whether a database error names a schema or table that does not exist (SQLSTATE 3F000
+/// or 42P01).
+fn is_missing_storage(error: &sea_orm::DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx};
     let (sea_orm::DbErr::Exec(RuntimeErr::SqlxError(inner))
     | sea_orm::DbErr::Query(RuntimeErr::SqlxError(inner))) = error
     else {
         return false;
     };
-    matches!(&**inner, sqlx::Error::Database(db) if db.code().as_deref() == Some("NX404"))
+    matches!(&**inner, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("3F000" | "42P01")))
 }
 
 /// A `postgres://` URL without its password, and the password (decoded), for a child
@@ -622,10 +639,16 @@ async fn sqlite_pool(
         .with_context(|| format!("opening {}", path.display()))
 }
 
+/// How [`Store::begin_tenant`]'s scoping statement starts on PostgreSQL: transaction
+/// control, which the statement count leaves out.
+const SCOPE_TO_TENANT: &str = "SELECT set_config('search_path', $1, true)";
+
 fn counted(mut conn: DatabaseConnection, statements: &Arc<AtomicU64>) -> DatabaseConnection {
     let statements = statements.clone();
-    conn.set_metric_callback(move |_| {
-        statements.fetch_add(1, Ordering::Relaxed);
+    conn.set_metric_callback(move |info| {
+        if !info.statement.sql.starts_with(SCOPE_TO_TENANT) {
+            statements.fetch_add(1, Ordering::Relaxed);
+        }
     });
     conn
 }

@@ -5,6 +5,7 @@ mod m20261123_000002_create_platform_admins;
 mod m20261123_000003_enable_pg_trgm;
 mod m20261202_000001_create_access_changes;
 mod m20261202_000002_create_assert_tenant_storage;
+mod m20261203_000001_drop_assert_tenant_storage;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -13,5 +14,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000003_enable_pg_trgm::Migration),
         Box::new(m20261202_000001_create_access_changes::Migration),
         Box::new(m20261202_000002_create_assert_tenant_storage::Migration),
+        Box::new(m20261203_000001_drop_assert_tenant_storage::Migration),
     ]
 }
