@@ -185,7 +185,8 @@ pub struct Config {
     /// open in development and absent in production.
     pub metrics_token: Option<String>,
     /// `NEXO_BENCH_BASELINE`: serve `nexo-bench`'s raw-SQL baseline routes
-    /// (`/baseline/board`, `/baseline/contact`); refused in production.
+    /// (`/baseline/board`, `/baseline/contact`); refused in production and by a build
+    /// without the `bench-baseline` feature.
     pub bench_baseline: bool,
     pub limits: QueryLimits,
     pub provision_fault: Option<ProvisionFault>,
@@ -307,6 +308,12 @@ impl Config {
             && secret.len() < 32
         {
             bail!("NEXO_JWT_SECRET must be at least 32 bytes long");
+        }
+        if self.bench_baseline && !cfg!(feature = "bench-baseline") {
+            bail!(
+                "NEXO_BENCH_BASELINE needs a nexo built with the bench-baseline feature \
+                 (cargo build --workspace builds it for nexo-bench)"
+            );
         }
         if self.is_production() && self.bench_baseline {
             bail!(

@@ -86,7 +86,7 @@ impl Server {
     pub async fn start(settings: ServerSettings<'_>) -> anyhow::Result<Self> {
         if !settings.binary.exists() {
             bail!(
-                "no server binary at {}: build it first (cargo build --release --bin nexo) or pass --server",
+                "no server binary at {}: build it first (cargo build --release --workspace, which gives nexo the bench-baseline feature) or pass --server",
                 settings.binary.display()
             );
         }
@@ -149,9 +149,14 @@ impl Server {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
+                // Its last words say why (a configuration it refused, such as a nexo built
+                // without the bench-baseline feature).
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let last_lines = log.lines().rev().take(5).collect::<Vec<_>>();
                 bail!(
-                    "the server exited ({status}); its log: {}",
-                    self.log.display()
+                    "the server exited ({status}); its log, {}, ends:\n{}",
+                    self.log.display(),
+                    last_lines.into_iter().rev().collect::<Vec<_>>().join("\n")
                 );
             }
             let ready = self

@@ -2,6 +2,7 @@
 //! `/metrics`,
 //! with a request id and a tracing span (request id, tenant) on every request.
 
+#[cfg(feature = "bench-baseline")]
 mod baseline;
 mod body;
 mod graphql;
@@ -42,13 +43,16 @@ pub fn router(app: AppContext) -> Router {
         admin_schema: admin_schema(Some(app.clone())),
         app,
     };
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(metrics::metrics));
+    #[cfg(feature = "bench-baseline")]
+    let router = router
         .route("/baseline/board", axum::routing::post(baseline::board))
-        .route("/baseline/contact", axum::routing::post(baseline::contact))
+        .route("/baseline/contact", axum::routing::post(baseline::contact));
+    router
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

@@ -15,7 +15,9 @@ pub use migrate::migrate_tenants;
 pub use registry::{Registry, TenantFilter, TenantStatus};
 pub use resolver::{HostTarget, TenantResolver};
 pub use slug::Slug;
-pub use store::{MigrationReport, RawPool, Store};
+#[cfg(feature = "bench-baseline")]
+pub use store::RawPool;
+pub use store::{MigrationReport, Store};
 pub use tx::{TenantTx, TxMode};
 
 use chrono::{DateTime, Utc};

@@ -67,6 +67,7 @@ enum Backend {
     },
 }
 
+#[cfg(feature = "bench-baseline")]
 /// A tenant's sqlx pool, for the benchmark's raw-SQL baseline (which must run on the same
 /// connections as Nexo's own reads).
 pub enum RawPool {
@@ -264,6 +265,7 @@ impl Store {
         }
     }
 
+    #[cfg(feature = "bench-baseline")]
     /// The sqlx pool behind the tenant's connections (on PostgreSQL shared by all tenants:
     /// set the search path in the transaction, as [`Store::begin_tenant`] does).
     pub async fn raw_tenant_pool(&self, tenant: &Tenant) -> AppResult<RawPool> {
