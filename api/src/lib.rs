@@ -4,21 +4,26 @@
 
 pub mod admin;
 pub mod auth;
-pub mod config;
 pub mod crm;
 pub mod dashboard;
+pub mod db;
 pub mod demo;
-pub mod domain;
-pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
-pub mod private_fs;
 pub mod seed;
-pub mod telemetry;
 pub mod tenancy;
+pub mod verticals;
 
-use std::{net::IpAddr, ops::Deref, sync::Arc};
+pub use platform::{config, domain, error, private_fs, telemetry};
+
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    net::IpAddr,
+    ops::Deref,
+    sync::Arc,
+};
 
 use anyhow::Context;
 use async_graphql::ID;
@@ -45,14 +50,13 @@ pub struct AppContextInner {
     pub events: events::bus::EventBus,
     /// This instance's per-tenant event feeds for subscribers.
     pub feeds: events::follow::Feeds,
-    /// This instance's shared live dashboards.
-    pub dashboards: dashboard::live::Dashboards,
     /// Open subscriptions per tenant here, and users whose subscriptions must end.
     pub subscriptions: events::slots::Subscriptions,
     /// Live subscriptions whose subscribers share one execution on this instance.
     pub shared_subscriptions: graphql::subscriptions::SharedExecutions,
-    /// Opportunities as board changes left them, shared by every board subscriber here.
-    pub board_snapshots: moka::future::Cache<(Uuid, Uuid, i64), crm::schema::BoardSnapshot>,
+    /// What the verticals registered: their state on this instance and their work when a
+    /// tenant is created.
+    pub verticals: Verticals,
     /// Control-plane migrations this process applied when it started.
     pub control_migrations_applied: usize,
 }
@@ -68,7 +72,7 @@ impl Deref for AppContext {
 impl AppContext {
     /// Connects to the database, brings the control plane up to date and loads the signing
     /// key (in development one is created in the data directory when none is configured).
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(config: Config, verticals: Verticals) -> anyhow::Result<Self> {
         config.validate()?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -95,13 +99,11 @@ impl AppContext {
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
-            dashboards: dashboard::live::Dashboards::default(),
             subscriptions: events::slots::Subscriptions::default(),
-            shared_subscriptions: Default::default(),
-            board_snapshots: moka::future::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(std::time::Duration::from_secs(30))
-                .build(),
+            shared_subscriptions: graphql::subscriptions::SharedExecutions::new(Arc::new(
+                verticals.shareable_subscriptions.clone(),
+            )),
+            verticals,
             control_migrations_applied,
             config,
             store,
@@ -112,6 +114,13 @@ impl AppContext {
 }
 
 impl AppContext {
+    /// The state vertical `T` registered on this instance.
+    pub fn state<T: Any + Send + Sync>(&self) -> AppResult<&T> {
+        self.verticals.state.get::<T>().ok_or_else(|| {
+            AppError::internal(format!("{} is not registered", std::any::type_name::<T>()))
+        })
+    }
+
     /// The signed-in user a bearer token stands for on `tenant` (the tenant its Host
     /// resolved to), as they are now.
     pub async fn authorize_bearer(
@@ -121,6 +130,82 @@ impl AppContext {
     ) -> AppResult<auth::Principal> {
         let token = self.keys.verify_tenant(token, tenant.id)?;
         self.access.authorize(tenant, &token).await
+    }
+}
+
+/// What the verticals bring to the platform, gathered in one place (the composition,
+/// [`verticals::registered`]).
+#[derive(Default)]
+pub struct Verticals {
+    state: VerticalState,
+    /// Root subscription fields whose identical live subscribers share one execution.
+    shareable_subscriptions: HashMap<&'static str, graphql::subscriptions::Sharing>,
+    /// Put each request's dataloaders on it, in order.
+    pub loaders: Vec<AttachLoaders>,
+    /// Run in the new tenant's storage transaction when a tenant is created, in order.
+    pub tenant_setup: Vec<TenantSetup>,
+    /// Served on `/metrics` after the platform's own.
+    pub metrics: Vec<Metric>,
+}
+
+/// A vertical's figure on `/metrics`.
+pub struct Metric {
+    pub name: &'static str,
+    pub kind: MetricKind,
+    pub help: &'static str,
+    pub value: fn(&AppContext) -> u64,
+}
+
+#[derive(Clone, Copy)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+}
+
+impl MetricKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+        }
+    }
+}
+
+impl Verticals {
+    /// Keeps `state` for the life of the process; [`AppContext::state`] finds it by type.
+    pub fn add_state<T: Any + Send + Sync>(&mut self, state: T) {
+        self.state.0.insert(TypeId::of::<T>(), Box::new(state));
+    }
+
+    /// Lets identical live subscriptions to the root field `field` share one execution.
+    pub fn share_subscription(
+        &mut self,
+        field: &'static str,
+        sharing: graphql::subscriptions::Sharing,
+    ) {
+        self.shareable_subscriptions.insert(field, sharing);
+    }
+}
+
+/// Puts a vertical's dataloaders on a tenant request, with its transaction and spawner.
+pub type AttachLoaders = fn(
+    async_graphql::Request,
+    &Arc<tenancy::TenantTx>,
+    &graphql::batching::RequestSpawner,
+) -> async_graphql::Request;
+
+/// A vertical's first data in a new tenant (the CRM's default pipeline).
+pub type TenantSetup =
+    for<'a> fn(&'a sea_orm::DatabaseTransaction) -> futures::future::BoxFuture<'a, AppResult<()>>;
+
+/// What the verticals keep for the life of the process (caches, live computations), one
+/// value per type.
+#[derive(Default)]
+struct VerticalState(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+
+impl VerticalState {
+    fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.get(&TypeId::of::<T>())?.downcast_ref()
     }
 }
 
@@ -146,7 +231,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let listen = config.listen;
         let database_url = config.database_url.clone();
-        let context = AppContext::build(config).await?;
+        let context = verticals::context(config).await?;
         if let Some(url) = &database_url {
             events::notify::start(&context, url);
         }

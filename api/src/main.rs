@@ -2,11 +2,11 @@
 
 use anyhow::Context;
 use api::{
-    AppContext, Application, Config,
+    Application, Config,
     admin::service::{self as admin, Plan, ProvisionRequest},
-    graphql::{admin_schema, tenant_schema},
     telemetry,
     tenancy::TenantStatus,
+    verticals::{admin_schema, tenant_schema},
 };
 use clap::{Parser, Subcommand};
 
@@ -135,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create { email },
         } => {
-            let app = AppContext::build(config).await?;
+            let app = api::verticals::context(config).await?;
             let (admin, token) = admin::create_admin(&app, &email).await?;
             println!("Platform admin {} created.", admin.email);
             println!("One-time setup token (valid 48 hours): {token}");
@@ -156,7 +156,7 @@ async fn main() -> anyhow::Result<()> {
             board_per_stage,
             seed,
         } => {
-            let app = AppContext::build(config).await?;
+            let app = api::verticals::context(config).await?;
             let plan = api::seed::SeedPlan {
                 contacts,
                 opportunities,
@@ -269,7 +269,7 @@ async fn shutdown_signal() {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
-    let app = AppContext::build(config).await?;
+    let app = api::verticals::context(config).await?;
     let report = api::tenancy::migrate_tenants(
         &app.store,
         &app.registry,
@@ -291,7 +291,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 }
 
 async fn tenant(config: Config, command: TenantCommand) -> anyhow::Result<()> {
-    let app = AppContext::build(config).await?;
+    let app = api::verticals::context(config).await?;
     match command {
         TenantCommand::Create {
             slug,

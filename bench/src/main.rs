@@ -157,7 +157,7 @@ async fn run(
     config.database_url = database.map(|d| d.url.clone());
     config.jwt_secret = Some(jwt_secret.clone());
     config.db_max_connections = 4;
-    let setup = AppContext::build(config).await?;
+    let setup = api::verticals::context(config).await?;
     let server = Server::start(ServerSettings {
         binary,
         data_dir,

@@ -136,7 +136,11 @@ async fn many_viewers_of_one_dashboard_cost_one_computation_per_change() {
         assert_eq!(viewer.next().await["data"]["dashboard"]["openCount"], 0);
         viewers.push(viewer);
     }
-    let before = app.app.dashboards.computations();
+    let before = app
+        .app
+        .state::<api::dashboard::live::Dashboards>()
+        .expect("dashboards registered")
+        .computations();
     app.gql(&t.host, Some(&t.owner_token), "mutation { createOpportunity(input: {title: \"New\", value: {amount: 1, currency: \"EUR\"}}) { id } }", json!({}))
         .await
         .ok();
@@ -144,7 +148,11 @@ async fn many_viewers_of_one_dashboard_cost_one_computation_per_change() {
         assert_eq!(viewer.next().await["data"]["dashboard"]["openCount"], 1);
     }
     assert_eq!(
-        app.app.dashboards.computations() - before,
+        app.app
+            .state::<api::dashboard::live::Dashboards>()
+            .expect("dashboards registered")
+            .computations()
+            - before,
         1,
         "one computation for ten viewers"
     );

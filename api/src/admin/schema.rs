@@ -9,7 +9,7 @@ use crate::{
     auth::AdminPrincipal,
     domain::NewPassword,
     error::{AppError, AppResult, GqlResult},
-    graphql::pagination::{Cursor, Page, PageRequest, wants_total},
+    graphql::pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
     tenancy::{Tenant, TenantFilter, TenantStatus},
 };
 
@@ -164,7 +164,7 @@ impl AdminQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |t| Cursor::id(t.id), |t| Ok(TenantNode(t)), total)?)
+        Ok(page.connection(rows, |t| Cursor::id(t.id), |t| Ok(TenantNode(t)), total)?)
     }
 
     async fn tenant(&self, ctx: &Context<'_>, slug: String) -> GqlResult<TenantNode> {

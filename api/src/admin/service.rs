@@ -14,7 +14,6 @@ use crate::{
     AppContext,
     auth::{OpaqueToken, Role, hash_password, hash_token, service as users, verify_password},
     config::ProvisionFault,
-    crm,
     domain::{Email, NewPassword},
     error::{AppError, AppResult, on_unique_violation},
     tenancy::{Slug, Tenant, TenantStatus},
@@ -122,7 +121,9 @@ pub async fn provision_tenant(
 
 async fn build_tenant(app: &AppContext, tenant: &Tenant, owner_email: &Email) -> AppResult<String> {
     let tx = app.store.create_tenant_storage(tenant).await?;
-    crm::service::pipelines::seed_default_pipeline(&tx).await?;
+    for setup in &app.verticals.tenant_setup {
+        setup(&tx).await?;
+    }
     let (_, token) =
         users::create_user_with_token(&tx, owner_email, Role::Owner, users::TokenPurpose::Setup)
             .await?;

@@ -18,3 +18,8 @@ pub use rate_limit::LoginLimiter;
 pub use tokens::{
     AccessToken, JwtKeys, OpaqueToken, TenantToken, hash_token, load_or_create_dev_secret,
 };
+
+/// The user API brings the loader of users every vertical's objects point to.
+pub fn register(verticals: &mut crate::Verticals) {
+    verticals.loaders.push(schema::attach_loaders);
+}

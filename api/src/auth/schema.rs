@@ -1,6 +1,8 @@
 //! The tenant user API: sign-in, sessions, setup and invites, users and roles.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, Request, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::tenant::user;
 
@@ -9,15 +11,27 @@ use super::{
     service::{self, RefreshOutcome, Session, TokenPurpose},
 };
 use crate::{
-    ClientInfo,
+    ClientInfo, attach_loaders, by_id,
     domain::{Email, NewPassword},
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt,
-        pagination::{Cursor, Page, PageRequest, wants_total},
+        batching::RequestSpawner,
+        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
     },
     parse_id,
+    tenancy::TenantTx,
 };
+
+by_id!(
+    /// user id -> the user: every vertical's owners, authors and actors.
+    UserById, user
+);
+
+/// Puts the user loader on a request.
+pub fn attach_loaders(request: Request, tx: &Arc<TenantTx>, spawner: &RequestSpawner) -> Request {
+    attach_loaders!(request, tx, spawner, UserById)
+}
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum UserStatus {
@@ -145,7 +159,7 @@ impl AuthQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |u| Cursor::id(u.id), UserNode::try_from, total)?)
+        Ok(page.connection(rows, |u| Cursor::id(u.id), UserNode::try_from, total)?)
     }
 }
 

@@ -465,9 +465,9 @@ async fn ensure_another_owner<C: ConnectionTrait>(conn: &C, except: Uuid) -> App
 /// Users in creation order, keyset-paginated on the UUIDv7 id.
 pub async fn list_users<C: ConnectionTrait>(
     conn: &C,
-    page: &crate::graphql::pagination::PageRequest,
+    page: &crate::db::keyset::PageRequest,
 ) -> AppResult<Vec<user::Model>> {
-    use crate::graphql::pagination::{SortKey, keyset};
+    use crate::db::keyset::{SortKey, keyset};
     let query = keyset(
         user::Entity::find(),
         page,

@@ -1,19 +1,11 @@
-//! Per-request dataloaders for every CRM edge. Each batch is one statement whatever the
-//! number of parents. They hold only a weak reference to the request's tenant transaction:
-//! the transaction must be committable as soon as execution ends.
+//! Per-request dataloaders for every CRM edge (see [`crate::graphql::loaders`]). Each batch
+//! is one statement whatever the number of parents.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Weak},
-};
+use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::{
-    Request,
-    dataloader::{DataLoader, Loader},
-};
+use async_graphql::Request;
 use entity::tenant::{
     activity, company, contact, contact_tag, opportunity, pipeline, pipeline_stage, stage_change,
-    user,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
@@ -25,54 +17,10 @@ use super::{
     types::StageKind,
 };
 use crate::{
-    error::{AppError, AppResult},
-    graphql::batching::RequestSpawner,
-    tenancy::TenantTx,
+    attach_loaders, by_id, error::AppResult, graphql::batching::RequestSpawner, tenancy::TenantTx,
+    tx_loader,
 };
 
-type LoadResult<K, V> = Result<HashMap<K, V>, Arc<AppError>>;
-
-fn upgrade(tx: &Weak<TenantTx>) -> Result<Arc<TenantTx>, Arc<AppError>> {
-    tx.upgrade()
-        .ok_or_else(|| Arc::new(AppError::internal("request already finished")))
-}
-
-macro_rules! tx_loader {
-    ($(#[$meta:meta])* $name:ident, $key:ty => $value:ty, |$conn:ident, $keys:ident| $body:expr) => {
-        $(#[$meta])*
-        pub struct $name {
-            tx: Weak<TenantTx>,
-        }
-
-        impl Loader<$key> for $name {
-            type Value = $value;
-            type Error = Arc<AppError>;
-
-            async fn load(&self, $keys: &[$key]) -> LoadResult<$key, $value> {
-                let tx = upgrade(&self.tx)?;
-                let $conn = tx.conn().await.map_err(Arc::new)?;
-                let result: AppResult<HashMap<$key, $value>> = async { $body }.await;
-                result.map_err(Arc::new)
-            }
-        }
-    };
-}
-
-macro_rules! by_id {
-    ($(#[$meta:meta])* $name:ident, $entity:ident) => {
-        tx_loader!($(#[$meta])* $name, Uuid => $entity::Model, |conn, keys| {
-            Ok($entity::Entity::find()
-                .filter($entity::Column::Id.is_in(keys.iter().copied()))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|m| (m.id, m))
-                .collect())
-        });
-    };
-}
-
-by_id!(UserById, user);
 by_id!(ContactById, contact);
 by_id!(CompanyById, company);
 by_id!(PipelineById, pipeline);
@@ -235,22 +183,12 @@ where
     Ok(loaded)
 }
 
-/// Gives a request its loaders, bound to its transaction, their batches run by the
-/// request's own task (see [`crate::graphql::batching`]): a batch starts as soon as the
-/// resolvers of a pass have all asked, with no timer window.
+/// Puts the CRM's loaders on a request.
 pub fn attach(request: Request, tx: &Arc<TenantTx>, spawner: &RequestSpawner) -> Request {
-    macro_rules! loaders {
-        ($request:expr, $($loader:ident),+) => {
-            $request$(.data({
-                let spawner = spawner.clone();
-                DataLoader::new($loader { tx: Arc::downgrade(tx) }, move |f| spawner.spawn(f))
-                    .delay(std::time::Duration::ZERO)
-            }))+
-        };
-    }
-    loaders!(
+    attach_loaders!(
         request,
-        UserById,
+        tx,
+        spawner,
         ContactById,
         CompanyById,
         PipelineById,

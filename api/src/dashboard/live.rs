@@ -76,6 +76,7 @@ impl Dashboards {
                 });
                 tokio::spawn(run(
                     app.clone(),
+                    self.clone(),
                     tenant.clone(),
                     pipeline,
                     range,
@@ -103,6 +104,7 @@ impl Dashboards {
 
 async fn compute(
     app: &AppContext,
+    dashboards: &Dashboards,
     tenant: &Tenant,
     pipeline: Uuid,
     range: DashboardRange,
@@ -111,7 +113,7 @@ async fn compute(
         .store
         .read(tenant, |conn| Box::pin(kpi::compute(conn, pipeline, range)))
         .await?;
-    app.dashboards.computations.fetch_add(1, Ordering::Relaxed);
+    dashboards.computations.fetch_add(1, Ordering::Relaxed);
     Ok(kpis)
 }
 
@@ -119,6 +121,7 @@ async fn compute(
 /// nobody watches it.
 async fn run(
     app: AppContext,
+    dashboards: Dashboards,
     tenant: Arc<Tenant>,
     pipeline: Uuid,
     range: DashboardRange,
@@ -129,7 +132,7 @@ async fn run(
         Ok(events) => events,
         Err(e) => {
             tracing::warn!(error = ?e, "dashboard cannot follow the event log");
-            app.dashboards.retire(key, &live);
+            dashboards.retire(key, &live);
             return;
         }
     };
@@ -141,7 +144,7 @@ async fn run(
             tokio::time::sleep_until(last + TICK).await;
             last = Instant::now();
             dirty = false;
-            match compute(&app, &tenant, pipeline, range).await {
+            match compute(&app, &dashboards, &tenant, pipeline, range).await {
                 Ok(kpis) => {
                     live.snapshot.send_replace(Some(Arc::new(kpis)));
                 }
@@ -154,13 +157,13 @@ async fn run(
                 None => break,
             },
             () = tokio::time::sleep(IDLE_CHECK) => {
-                if live.watchers.load(Ordering::SeqCst) == 0 && app.dashboards.retire(key, &live) {
+                if live.watchers.load(Ordering::SeqCst) == 0 && dashboards.retire(key, &live) {
                     return;
                 }
             }
         }
     }
-    app.dashboards.retire(key, &live);
+    dashboards.retire(key, &live);
 }
 
 /// The dashboard's snapshots: the current one, then each new one.
@@ -170,7 +173,9 @@ pub fn watch(
     pipeline: Uuid,
     range: DashboardRange,
 ) -> AppResult<impl Stream<Item = Arc<Kpis>> + use<>> {
-    let watching = app.dashboards.join(app, tenant, pipeline, range)?;
+    let watching = app
+        .state::<Dashboards>()?
+        .join(app, tenant, pipeline, range)?;
     let receiver = watching.live.snapshot.subscribe();
     Ok(futures::stream::unfold(
         (receiver, watching, true),

@@ -6,3 +6,21 @@
 pub mod kpi;
 pub mod live;
 pub(crate) mod schema;
+
+use crate::{Metric, MetricKind, Verticals, graphql::subscriptions::Sharing};
+
+/// What dashboards bring to the platform: this instance's shared live dashboards, each
+/// snapshot handed whole to whoever joins.
+pub fn register(verticals: &mut Verticals) {
+    verticals.add_state(live::Dashboards::default());
+    verticals.share_subscription("dashboard", Sharing::LatestFirst);
+    verticals.metrics.push(Metric {
+        name: "nexo_dashboard_computations_total",
+        kind: MetricKind::Counter,
+        help: "Live dashboard snapshots computed.",
+        value: |app| {
+            app.state::<live::Dashboards>()
+                .map_or(0, live::Dashboards::computations)
+        },
+    });
+}

@@ -10,9 +10,8 @@ use super::{
 };
 use crate::{
     auth::{Role, RoleGuard},
-    crm::schema::objects_money,
     error::{AppError, AppResult, GqlResult},
-    graphql::ContextExt,
+    graphql::{ContextExt, Money, money},
     parse_id,
 };
 
@@ -23,12 +22,12 @@ pub struct Dashboard {
     /// Open opportunities in the pipeline.
     pub open_count: i64,
     /// Their value, per currency.
-    pub open_value: Vec<crate::crm::schema::Money>,
+    pub open_value: Vec<Money>,
     /// Their value x their stages' probabilities, per currency.
-    pub weighted_value: Vec<crate::crm::schema::Money>,
+    pub weighted_value: Vec<Money>,
     /// Won in the range.
     pub won_count: i64,
-    pub won_value: Vec<crate::crm::schema::Money>,
+    pub won_value: Vec<Money>,
     /// won / (won + lost) in the range; null when none closed.
     pub win_rate: Option<f64>,
     /// Activities logged today (UTC), all pipelines.
@@ -43,16 +42,16 @@ impl TryFrom<&Kpis> for Dashboard {
     type Error = AppError;
 
     fn try_from(k: &Kpis) -> AppResult<Self> {
-        let money = |amounts: &Vec<(String, i64)>| -> AppResult<Vec<crate::crm::schema::Money>> {
-            amounts.iter().map(|(c, a)| objects_money(*a, c)).collect()
+        let in_money = |amounts: &Vec<(String, i64)>| -> AppResult<Vec<Money>> {
+            amounts.iter().map(|(c, a)| money(*a, c)).collect()
         };
         Ok(Self {
             computed_at: k.computed_at,
             open_count: k.open_count,
-            open_value: money(&k.open_value)?,
-            weighted_value: money(&k.weighted_value)?,
+            open_value: in_money(&k.open_value)?,
+            weighted_value: in_money(&k.weighted_value)?,
             won_count: k.won_count,
-            won_value: money(&k.won_value)?,
+            won_value: in_money(&k.won_value)?,
             win_rate: k.win_rate,
             activities_today: k.activities_today,
             overdue_tasks: k.overdue_tasks,

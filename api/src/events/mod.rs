@@ -9,3 +9,10 @@ pub mod log;
 pub mod notify;
 pub(crate) mod schema;
 pub mod slots;
+
+use crate::{Verticals, graphql::subscriptions::Sharing};
+
+/// The event log's API: live `events` subscribers without a cursor share one execution.
+pub fn register(verticals: &mut Verticals) {
+    verticals.share_subscription("events", Sharing::LiveOnly);
+}

@@ -11,10 +11,12 @@ use futures::{Stream, StreamExt};
 
 use super::log;
 use crate::{
-    auth::{Role, RoleGuard, schema::UserNode},
-    crm::{loader::UserById, schema::load_one},
+    auth::{
+        Role, RoleGuard,
+        schema::{UserById, UserNode},
+    },
     error::{AppError, GqlResult},
-    graphql::ContextExt,
+    graphql::{ContextExt, load_one},
     tenancy::Tenant,
 };
 

@@ -1,22 +1,25 @@
-//! Assembles the two GraphQL schemas (tenant and platform admin) from the contexts'
-//! objects, and holds what every resolver shares: request context accessors, pagination,
-//! the savepoint-per-mutation extension and the pre-execution checks of a request.
+//! What every resolver and schema shares: request context accessors, pagination, the
+//! savepoint-per-mutation extension, request limits and the pre-execution checks of a
+//! request. The schemas themselves are composed in `verticals.rs`.
 
 pub mod batching;
 pub mod complexity;
+pub mod loaders;
+mod money;
 pub mod pagination;
 mod request;
 pub mod subscriptions;
 
-use std::sync::Arc;
+use std::{hash::Hash, sync::Arc};
 
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, MergedSubscription, Schema, SchemaBuilder,
-    ServerResult, Value,
+    Context, SchemaBuilder, ServerResult, Value,
+    dataloader::{DataLoader, Loader},
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo},
 };
 use sea_orm::DatabaseTransaction;
 
+pub use money::{Money, money};
 pub use request::{
     OperationInfo, analyze_operation, check_literal_lists, check_variable_lists, finalize_response,
     selected_operation,
@@ -24,66 +27,14 @@ pub use request::{
 
 use crate::{
     AppContext,
-    admin::schema::{AdminMutation, AdminQuery},
-    auth::{
-        Principal,
-        schema::{AuthMutation, AuthQuery},
-    },
-    crm::schema::{CrmMutation, CrmQuery, CrmSubscription},
-    dashboard::schema::{DashboardQuery, DashboardSubscription},
+    auth::Principal,
     error::{AppError, AppResult},
-    events::schema::{EventsQuery, EventsSubscription},
     tenancy::TenantTx,
 };
 
-#[derive(MergedObject, Default)]
-#[graphql(name = "Query")]
-pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery, DashboardQuery);
-
-#[derive(MergedObject, Default)]
-#[graphql(name = "Mutation")]
-pub struct TenantMutation(AuthMutation, CrmMutation);
-
-#[derive(MergedSubscription, Default)]
-#[graphql(name = "Subscription")]
-pub struct TenantSubscription(EventsSubscription, CrmSubscription, DashboardSubscription);
-
-pub type TenantSchema = Schema<TenantQuery, TenantMutation, TenantSubscription>;
-pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
-
-/// The tenant API for mutations: each top-level field runs in a savepoint. `app` is `None`
-/// only when printing the SDL.
-pub fn tenant_schema(app: Option<AppContext>) -> TenantSchema {
-    tenant_schema_builder(app)
-        .extension(MutationSavepoints)
-        .finish()
-}
-
-/// The same API for queries and subscriptions, without extensions: with any extension,
-/// async-graphql routes every field through it (boxed futures, allocations), which cost
-/// the board, 5,000 fields, a good part of its time.
-pub fn tenant_read_schema(app: Option<AppContext>) -> TenantSchema {
-    tenant_schema_builder(app).finish()
-}
-
-fn tenant_schema_builder(
-    app: Option<AppContext>,
-) -> SchemaBuilder<TenantQuery, TenantMutation, TenantSubscription> {
-    let builder = Schema::build(
-        TenantQuery::default(),
-        TenantMutation::default(),
-        TenantSubscription::default(),
-    );
-    with_limits(builder, app)
-}
-
-/// The platform admin API, served only on `admin.<base domain>`.
-pub fn admin_schema(app: Option<AppContext>) -> AdminSchema {
-    let builder = Schema::build(AdminQuery, AdminMutation, EmptySubscription);
-    with_limits(builder, app).finish()
-}
-
-fn with_limits<Q, M, S>(
+/// The request limits (depth, complexity) and the application context on a schema; in
+/// production, no suggestions in errors. `app` is `None` only when printing the SDL.
+pub fn with_limits<Q, M, S>(
     mut builder: SchemaBuilder<Q, M, S>,
     app: Option<AppContext>,
 ) -> SchemaBuilder<Q, M, S> {
@@ -129,9 +80,24 @@ impl ContextExt for Context<'_> {
     }
 }
 
+/// Loads one value through the request's dataloader `L`.
+pub async fn load_one<L, K>(ctx: &Context<'_>, key: K) -> AppResult<Option<L::Value>>
+where
+    L: Loader<K, Error = Arc<AppError>>,
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+{
+    let loader = ctx
+        .data::<DataLoader<L>>()
+        .map_err(|_| AppError::internal("dataloader missing from the request"))?;
+    loader
+        .load_one(key)
+        .await
+        .map_err(|e| AppError::internal(e.message()))
+}
+
 /// Runs each top-level mutation field so that a failed one leaves no trace: in a savepoint
 /// when the operation has several, otherwise by rolling back the request's transaction.
-struct MutationSavepoints;
+pub struct MutationSavepoints;
 
 impl ExtensionFactory for MutationSavepoints {
     fn create(&self) -> Arc<dyn Extension> {

@@ -3,10 +3,9 @@
 //! subscription (same text, operation, variables and role) share one execution: one parsed
 //! document, one resolver stream, and each message resolved once and handed to all of
 //! them. An office screen watching a dashboard then costs little more than its connection,
-//! and a change is resolved once however many watch it. Shared are `dashboard` (a
-//! subscriber who joins gets the latest snapshot first) and `events` and `pipelineBoard`
-//! without `after` (a subscriber who joins gets what happens from then on); a subscription
-//! with a cursor replays its own history and executes on its own.
+//! and a change is resolved once however many watch it. Which root fields are shared, and
+//! how, each vertical registers ([`ShareableFields`]); a subscription with a cursor
+//! (`after`) replays its own history and executes on its own.
 
 use std::{
     any::{Any, TypeId},
@@ -26,7 +25,7 @@ use tokio::{sync::broadcast, task::AbortHandle};
 use uuid::Uuid;
 
 use super::{
-    TenantSchema, analyze_operation, check_literal_lists, check_variable_lists, finalize_response,
+    analyze_operation, check_literal_lists, check_variable_lists, finalize_response,
     selected_operation,
 };
 use crate::{
@@ -42,14 +41,17 @@ use crate::{
 /// subscribes again, with the last sequence it received as `after`.
 const SHARED_BUFFER: usize = 256;
 
-/// The root fields whose live subscription can be shared, and what a joiner gets first.
+/// How subscribers of a shared root field share it: what a joiner gets first.
 #[derive(Clone, Copy)]
-enum Sharing {
-    /// Only what happens after joining (`events`, `pipelineBoard` without `after`).
+pub enum Sharing {
+    /// Only what happens after joining (a feed of changes).
     LiveOnly,
-    /// The latest message, then what follows (`dashboard`: each message is a full snapshot).
+    /// The latest message, then what follows (each message is a full snapshot).
     LatestFirst,
 }
+
+/// Root subscription fields whose identical live subscribers share one execution, by name.
+pub type ShareableFields = Arc<HashMap<&'static str, Sharing>>;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct ShareKey {
@@ -61,8 +63,11 @@ struct ShareKey {
 }
 
 /// This instance's shared subscription executions.
-#[derive(Clone, Default)]
-pub struct SharedExecutions(Arc<Mutex<HashMap<ShareKey, Arc<Execution>>>>);
+#[derive(Clone)]
+pub struct SharedExecutions {
+    executions: Arc<Mutex<HashMap<ShareKey, Arc<Execution>>>>,
+    shareable: ShareableFields,
+}
 
 struct Execution {
     key: ShareKey,
@@ -78,9 +83,16 @@ struct Channel {
 }
 
 impl SharedExecutions {
+    pub fn new(shareable: ShareableFields) -> Self {
+        Self {
+            executions: Default::default(),
+            shareable,
+        }
+    }
+
     /// Executions running on this instance (each serving one or more subscribers).
     pub fn len(&self) -> usize {
-        self.0.lock().map(|m| m.len()).unwrap_or_default()
+        self.executions.lock().map(|m| m.len()).unwrap_or_default()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -92,11 +104,11 @@ impl SharedExecutions {
         &self,
         key: ShareKey,
         sharing: Sharing,
-        schema: &TenantSchema,
+        schema: &impl Executor,
         request: Request,
         session: Arc<Data>,
     ) -> BoxStream<'static, Response> {
-        let Ok(mut executions) = self.0.lock() else {
+        let Ok(mut executions) = self.executions.lock() else {
             return error_stream(AppError::internal("shared subscriptions poisoned"));
         };
         if let Some(execution) = executions.get(&key) {
@@ -121,7 +133,7 @@ impl SharedExecutions {
         let pump = {
             let execution = execution.clone();
             let registry = self.clone();
-            let mut responses = schema.execute_stream_with_session_data(request, session);
+            let mut responses = schema.execute_stream(request, Some(session));
             tokio::spawn(async move {
                 while let Some(mut response) = responses.next().await {
                     finalize_response(&mut response);
@@ -167,7 +179,7 @@ impl SharedExecutions {
 
     /// The execution's stream ended: later subscribers start a new one.
     fn finish(&self, execution: &Arc<Execution>) {
-        if let Ok(mut executions) = self.0.lock() {
+        if let Ok(mut executions) = self.executions.lock() {
             forget(&mut executions, execution);
         }
         if let Ok(mut channel) = execution.channel.lock() {
@@ -202,7 +214,7 @@ impl Drop for Member {
     fn drop(&mut self) {
         // Under the registry's lock, as joins are: nobody joins between the count and the
         // removal.
-        let Ok(mut executions) = self.registry.0.lock() else {
+        let Ok(mut executions) = self.registry.executions.lock() else {
             return;
         };
         drop(self.receiver.take());
@@ -246,12 +258,12 @@ fn error_stream(error: AppError) -> BoxStream<'static, Response> {
 
 /// Runs the WebSocket operations of one connection on the tenant read schema.
 #[derive(Clone)]
-pub struct SubscriptionExecutor {
-    pub schema: TenantSchema,
+pub struct SubscriptionExecutor<S> {
+    pub schema: S,
     pub app: AppContext,
 }
 
-impl Executor for SubscriptionExecutor {
+impl<S: Executor + Clone> Executor for SubscriptionExecutor<S> {
     async fn execute(&self, request: Request) -> Response {
         let mut response = self.schema.execute(request).await;
         finalize_response(&mut response);
@@ -274,7 +286,7 @@ impl Executor for SubscriptionExecutor {
     }
 }
 
-impl SubscriptionExecutor {
+impl<S: Executor + Clone> SubscriptionExecutor<S> {
     async fn authorized(
         &self,
         mut request: Request,
@@ -310,7 +322,7 @@ impl SubscriptionExecutor {
             return error_stream(error);
         }
         request = request.data(principal.clone()).data(tenant.clone());
-        let plan = plan(&mut request);
+        let plan = plan(&mut request, &self.app.shared_subscriptions.shareable);
         if let Plan::NotASubscription = plan {
             return self.answer(request, session, limits.request_timeout);
         }
@@ -342,7 +354,7 @@ impl SubscriptionExecutor {
     }
 }
 
-impl SubscriptionExecutor {
+impl<S: Executor + Clone> SubscriptionExecutor<S> {
     /// A query (or an error) over the connection, within the request timeout.
     fn answer(
         &self,
@@ -366,7 +378,7 @@ impl SubscriptionExecutor {
     /// An operation executed for its subscriber only.
     fn alone(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response> {
         self.schema
-            .execute_stream_with_session_data(request, session)
+            .execute_stream(request, Some(session))
             .map(|mut response| {
                 finalize_response(&mut response);
                 response
@@ -390,7 +402,7 @@ enum Plan {
     Shared(Sharing),
 }
 
-fn plan(request: &mut Request) -> Plan {
+fn plan(request: &mut Request, shareable: &ShareableFields) -> Plan {
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
     let Ok(document) = request.parsed_query() else {
@@ -413,10 +425,8 @@ fn plan(request: &mut Request) -> Plan {
     if !field.directives.is_empty() {
         return Plan::Alone;
     }
-    let sharing = match field.name.node.as_str() {
-        "dashboard" => Sharing::LatestFirst,
-        "events" | "pipelineBoard" => Sharing::LiveOnly,
-        _ => return Plan::Alone,
+    let Some(&sharing) = shareable.get(field.name.node.as_str()) else {
+        return Plan::Alone;
     };
     // A cursor means a history of its own to replay.
     let cursor = field.get_argument("after").map(|argument| {

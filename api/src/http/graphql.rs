@@ -308,7 +308,10 @@ async fn run_tenant(
             .waking(app.events.clone()),
     );
     let spawner = RequestSpawner::default();
-    request = crate::crm::loader::attach(request.data(tx.clone()).data(client), &tx, &spawner);
+    request = request.data(tx.clone()).data(client);
+    for attach in &app.verticals.loaders {
+        request = attach(request, &tx, &spawner);
+    }
     request = match principal {
         Some(principal) => request.data(principal),
         None if app.config.is_production() => request.disable_introspection(),

@@ -36,12 +36,6 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             app.store.statement_count(),
         ),
         (
-            "nexo_dashboard_computations_total",
-            "counter",
-            "Live dashboard snapshots computed.",
-            app.dashboards.computations(),
-        ),
-        (
             "nexo_live_subscriptions",
             "gauge",
             "Subscriptions streaming on this instance.",
@@ -60,8 +54,16 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             app.feeds.len() as u64,
         ),
     ];
+    let registered = app.verticals.metrics.iter().map(|metric| {
+        (
+            metric.name,
+            metric.kind.as_str(),
+            metric.help,
+            (metric.value)(app),
+        )
+    });
     let mut body = String::new();
-    for (name, kind, help, value) in counters {
+    for (name, kind, help, value) in counters.into_iter().chain(registered) {
         body.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));

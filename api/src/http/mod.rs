@@ -21,7 +21,7 @@ use tower_http::{
 
 use crate::{
     AppContext,
-    graphql::{AdminSchema, TenantSchema, admin_schema, tenant_read_schema, tenant_schema},
+    verticals::{AdminSchema, TenantSchema, admin_schema, tenant_read_schema, tenant_schema},
 };
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

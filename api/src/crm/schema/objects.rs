@@ -15,17 +15,15 @@ use entity::tenant::{
     activity, audit_entry, company, contact, opportunity, pipeline, pipeline_stage, stage_change,
     user,
 };
-use rust_decimal::Decimal;
 
-use super::load_one;
 use crate::{
-    auth::schema::UserNode,
+    auth::schema::{UserById, UserNode},
     crm::{
         loader::{
             CompanyById, ContactById, ContactsByCompany, FirstOpportunitiesPerStage,
             LatestActivity, OpportunitiesByCompany, OpportunitiesByContact, OpportunityById,
             PipelineById, StageById, StageHistory, StageTotalsLoader, StagesByPipeline,
-            TagsByContact, UserById,
+            TagsByContact,
         },
         service::{
             figures,
@@ -38,8 +36,8 @@ use crate::{
             OpportunityStatus, StageKind,
         },
     },
-    domain,
     error::{AppError, AppResult, GqlResult},
+    graphql::{Money, load_one, money},
 };
 
 const MAX_EDGE_ITEMS: i32 = 100;
@@ -87,28 +85,6 @@ fn columns_read<M: Positioned>(
         }
     }
     mask
-}
-
-/// An amount of money. `amount` is a decimal string in major units (`"1234.50"`).
-#[derive(SimpleObject, Clone)]
-#[graphql(serial)]
-pub struct Money {
-    pub amount: Decimal,
-    /// ISO 4217 code.
-    pub currency: String,
-}
-
-impl From<domain::Money> for Money {
-    fn from(money: domain::Money) -> Self {
-        Self {
-            amount: money.amount(),
-            currency: money.currency_code().to_owned(),
-        }
-    }
-}
-
-pub fn money(minor: i64, currency: &str) -> AppResult<Money> {
-    Ok(domain::Money::from_stored(minor, currency)?.into())
 }
 
 /// A postal address.

@@ -26,7 +26,7 @@ use crate::{
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt,
-        pagination::{Cursor, Page, PageRequest, SortKey, keyset, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, SortKey, keyset, wants_total},
     },
     parse_id,
 };
@@ -114,7 +114,7 @@ impl CrmQuery {
         } else {
             0
         };
-        Ok(page.into_connection(
+        Ok(page.connection(
             rows,
             |c| Cursor::keyed(c.id, c.name_key.clone()),
             |c| Ok(CompanyNode(c)),
@@ -185,7 +185,7 @@ impl CrmQuery {
         } else {
             0
         };
-        Ok(page.into_connection(
+        Ok(page.connection(
             rows,
             |o| Cursor::id(o.id),
             |o| Ok(OpportunityNode::new(o)),
@@ -224,7 +224,7 @@ impl CrmQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |a| Cursor::id(a.id), |a| Ok(ActivityNode(a)), total)?)
+        Ok(page.connection(rows, |a| Cursor::id(a.id), |a| Ok(ActivityNode(a)), total)?)
     }
 
     /// Count, value and weighted value of each stage of a pipeline.
@@ -303,7 +303,7 @@ impl CrmQuery {
         } else {
             0
         };
-        Ok(page.into_connection(rows, |e| Cursor::id(e.id), AuditEntryNode::try_from, total)?)
+        Ok(page.connection(rows, |e| Cursor::id(e.id), AuditEntryNode::try_from, total)?)
     }
 }
 
@@ -324,7 +324,7 @@ async fn contact_page(
     } else {
         0
     };
-    page.into_connection(
+    page.connection(
         rows,
         |c| Cursor {
             id: c.id,

@@ -26,6 +26,21 @@ pub type BoardSnapshot = Arc<
     )>,
 >;
 
+/// Opportunities as board changes left them, by (tenant, opportunity, event), shared by
+/// every board subscriber on this instance.
+pub struct BoardSnapshots(moka::future::Cache<(Uuid, Uuid, i64), BoardSnapshot>);
+
+impl Default for BoardSnapshots {
+    fn default() -> Self {
+        Self(
+            moka::future::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(30))
+                .build(),
+        )
+    }
+}
+
 /// One change on a board.
 pub struct BoardChange {
     sequence: i64,
@@ -133,7 +148,8 @@ async fn snapshot(
     opportunity: Uuid,
     seq: i64,
 ) -> AppResult<BoardSnapshot> {
-    app.board_snapshots
+    app.state::<BoardSnapshots>()?
+        .0
         .try_get_with((tenant.id, opportunity, seq), async {
             let loaded = app
                 .store

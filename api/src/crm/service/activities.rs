@@ -17,8 +17,8 @@ use super::{
 use crate::{
     auth::Principal,
     crm::types::{ActivityKind, AuditEntityType},
+    db::keyset::{PageRequest, SortKey, keyset},
     error::{AppError, AppResult},
-    graphql::pagination::{PageRequest, SortKey, keyset},
 };
 
 pub struct NewActivity {

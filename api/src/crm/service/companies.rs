@@ -18,8 +18,8 @@ use super::{
 use crate::{
     auth::Principal,
     crm::types::{AuditEntityType, CompanySize},
+    db::keyset::{PageRequest, SortKey, keyset},
     error::{AppError, AppResult},
-    graphql::pagination::{PageRequest, SortKey, keyset},
 };
 
 pub struct NewCompany {

@@ -18,9 +18,9 @@ use super::{
 use crate::{
     auth::Principal,
     crm::types::{AuditEntityType, ContactSource, ContactStatus},
+    db::keyset::{PageRequest, SortKey, keyset},
     domain::{Email, PhoneE164},
     error::{AppError, AppResult, on_unique_violation},
-    graphql::pagination::{PageRequest, SortKey, keyset},
 };
 
 const MAX_TAGS: usize = 20;

@@ -21,9 +21,9 @@ use super::{
 use crate::{
     auth::Principal,
     crm::types::{AuditEntityType, OpportunityStatus, StageKind},
+    db::keyset::{PageRequest, SortKey, keyset},
     domain::Money,
     error::{AppError, AppResult},
-    graphql::pagination::{PageRequest, SortKey, keyset},
 };
 
 pub struct NewOpportunity {

@@ -1,0 +1,3 @@
+//! Database helpers every vertical shares.
+
+pub mod keyset;
