@@ -8,9 +8,9 @@ use rand::{Rng, distr::Alphanumeric};
 use crate::{
     AppContext,
     admin::service::{self as admin, Plan, ProvisionRequest},
-    auth::service as users,
     domain::{Email, NewPassword},
     error::AppResult,
+    identity::service as users,
     tenancy::TenantTx,
 };
 

@@ -6,33 +6,22 @@
 
 use async_graphql::{EmptySubscription, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use crate::{
+use admin::schema::{AdminMutation, AdminQuery};
+use crm::schema::{CrmMutation, CrmQuery, CrmSubscription};
+use dashboard::schema::{DashboardQuery, DashboardSubscription};
+use identity::{
+    event_log::{EventsQuery, EventsSubscription},
+    schema::{AuthMutation, AuthQuery},
+};
+use platform::{
     AppContext, Config, Verticals,
-    admin::schema::{AdminMutation, AdminQuery},
-    auth::{
-        self,
-        schema::{AuthMutation, AuthQuery},
-    },
-    crm::{
-        self,
-        schema::{CrmMutation, CrmQuery, CrmSubscription},
-    },
-    dashboard::{
-        self,
-        schema::{DashboardQuery, DashboardSubscription},
-    },
-    events::{
-        self,
-        schema::{EventsQuery, EventsSubscription},
-    },
     graphql::{MutationSavepoints, with_limits},
 };
 
 /// Every vertical's registration, in the order their work runs.
 pub fn registered() -> Verticals {
     let mut verticals = Verticals::default();
-    auth::register(&mut verticals);
-    events::register(&mut verticals);
+    identity::register(&mut verticals);
     crm::register(&mut verticals);
     dashboard::register(&mut verticals);
     verticals

@@ -1,10 +1,218 @@
 //! Nexo's platform layer: what every vertical (CRM, dashboards, identity, administration,
-//! and those to come) builds on and none owns. See `ARCHITECTURE.md`.
+//! and those to come) builds on and none owns: configuration and errors, tenancy and the
+//! request's transaction, the event log, authentication and access control, the GraphQL
+//! plumbing and database helpers, and the [`AppContext`] that carries them. See
+//! `ARCHITECTURE.md`.
 
+pub mod auth;
 pub mod config;
+pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
+pub mod graphql;
 pub mod private_fs;
 pub mod telemetry;
+pub mod tenancy;
+
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    net::IpAddr,
+    ops::Deref,
+    sync::Arc,
+};
+
+use anyhow::Context;
+use async_graphql::ID;
+use uuid::Uuid;
 
 pub use config::Config;
+use error::{AppError, AppResult};
+
+/// The services every request shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppContext(Arc<AppContextInner>);
+
+pub struct AppContextInner {
+    pub config: Config,
+    pub store: tenancy::Store,
+    pub registry: tenancy::Registry,
+    pub resolver: tenancy::TenantResolver,
+    pub keys: auth::JwtKeys,
+    /// Who may do what now: users' current roles and status, tenants' current state.
+    pub access: auth::AccessControl,
+    pub login_limiter: auth::LoginLimiter,
+    /// Wakes this instance's subscribers after commits.
+    pub events: events::bus::EventBus,
+    /// This instance's per-tenant event feeds for subscribers.
+    pub feeds: events::follow::Feeds,
+    /// Open subscriptions per tenant here, and users whose subscriptions must end.
+    pub subscriptions: events::slots::Subscriptions,
+    /// Live subscriptions whose subscribers share one execution on this instance.
+    pub shared_subscriptions: graphql::subscriptions::SharedExecutions,
+    /// What the verticals registered: their state on this instance and their work when a
+    /// tenant is created.
+    pub verticals: Verticals,
+    /// Control-plane migrations this process applied when it started.
+    pub control_migrations_applied: usize,
+}
+
+impl Deref for AppContext {
+    type Target = AppContextInner;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl AppContext {
+    /// Connects to the database, brings the control plane up to date and loads the signing
+    /// key (in development one is created in the data directory when none is configured).
+    pub async fn build(config: Config, verticals: Verticals) -> anyhow::Result<Self> {
+        config.validate()?;
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => auth::load_or_create_dev_secret(&config.data_dir)?,
+        };
+        private_fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let store = tenancy::Store::connect(&config).await?;
+        let control_migrations_applied = store
+            .migrate_control()
+            .await
+            .context("migrating the control plane")?;
+        let registry = tenancy::Registry::new(store.control().clone());
+        // Host lookups are the platform's work, not the request's: outside the count of
+        // statements a request runs.
+        let resolver = tenancy::TenantResolver::new(
+            tenancy::Registry::new(store.control_unmetered().clone()),
+            &config.base_domain,
+            config.tenant_cache_ttl,
+        );
+        Ok(Self(Arc::new(AppContextInner {
+            keys: auth::JwtKeys::from_secret(secret.as_bytes()),
+            access: auth::AccessControl::new(store.clone(), resolver.clone()),
+            login_limiter: auth::LoginLimiter::default(),
+            events: events::bus::EventBus::default(),
+            feeds: events::follow::Feeds::default(),
+            subscriptions: events::slots::Subscriptions::default(),
+            shared_subscriptions: graphql::subscriptions::SharedExecutions::new(Arc::new(
+                verticals.shareable_subscriptions.clone(),
+            )),
+            verticals,
+            control_migrations_applied,
+            config,
+            store,
+            registry,
+            resolver,
+        })))
+    }
+}
+
+impl AppContext {
+    /// The state vertical `T` registered on this instance.
+    pub fn state<T: Any + Send + Sync>(&self) -> AppResult<&T> {
+        self.verticals.state.get::<T>().ok_or_else(|| {
+            AppError::internal(format!("{} is not registered", std::any::type_name::<T>()))
+        })
+    }
+
+    /// The signed-in user a bearer token stands for on `tenant` (the tenant its Host
+    /// resolved to), as they are now.
+    pub async fn authorize_bearer(
+        &self,
+        tenant: &tenancy::Tenant,
+        token: &str,
+    ) -> AppResult<auth::Principal> {
+        let token = self.keys.verify_tenant(token, tenant.id)?;
+        self.access.authorize(tenant, &token).await
+    }
+}
+
+/// What the verticals bring to the platform, gathered in one place (the composition,
+/// the `api` crate's `verticals::registered`).
+#[derive(Default)]
+pub struct Verticals {
+    state: VerticalState,
+    /// Root subscription fields whose identical live subscribers share one execution.
+    shareable_subscriptions: HashMap<&'static str, graphql::subscriptions::Sharing>,
+    /// Put each request's dataloaders on it, in order.
+    pub loaders: Vec<AttachLoaders>,
+    /// Run in the new tenant's storage transaction when a tenant is created, in order.
+    pub tenant_setup: Vec<TenantSetup>,
+    /// Served on `/metrics` after the platform's own.
+    pub metrics: Vec<Metric>,
+}
+
+/// A vertical's figure on `/metrics`.
+pub struct Metric {
+    pub name: &'static str,
+    pub kind: MetricKind,
+    pub help: &'static str,
+    pub value: fn(&AppContext) -> u64,
+}
+
+#[derive(Clone, Copy)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+}
+
+impl MetricKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Counter => "counter",
+            Self::Gauge => "gauge",
+        }
+    }
+}
+
+impl Verticals {
+    /// Keeps `state` for the life of the process; [`AppContext::state`] finds it by type.
+    pub fn add_state<T: Any + Send + Sync>(&mut self, state: T) {
+        self.state.0.insert(TypeId::of::<T>(), Box::new(state));
+    }
+
+    /// Lets identical live subscriptions to the root field `field` share one execution.
+    pub fn share_subscription(
+        &mut self,
+        field: &'static str,
+        sharing: graphql::subscriptions::Sharing,
+    ) {
+        self.shareable_subscriptions.insert(field, sharing);
+    }
+}
+
+/// Puts a vertical's dataloaders on a tenant request, with its transaction and spawner.
+pub type AttachLoaders = fn(
+    async_graphql::Request,
+    &Arc<tenancy::TenantTx>,
+    &graphql::batching::RequestSpawner,
+) -> async_graphql::Request;
+
+/// A vertical's first data in a new tenant (the CRM's default pipeline).
+pub type TenantSetup =
+    for<'a> fn(&'a sea_orm::DatabaseTransaction) -> futures::future::BoxFuture<'a, AppResult<()>>;
+
+/// What the verticals keep for the life of the process (caches, live computations), one
+/// value per type.
+#[derive(Default)]
+struct VerticalState(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
+
+impl VerticalState {
+    fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.0.get(&TypeId::of::<T>())?.downcast_ref()
+    }
+}
+
+/// Who sent the request, for rate limiting.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientInfo {
+    pub ip: IpAddr,
+}
+
+/// Parses a GraphQL ID argument; an ID that is not one of ours is `BAD_USER_INPUT`.
+pub fn parse_id(id: &ID, field: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid ID"))
+}

@@ -1,0 +1,295 @@
+//! Activities: calls, emails, meetings, WhatsApp messages, notes and tasks.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::tenant::activity;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, Set, Statement,
+};
+use uuid::Uuid;
+
+use super::{
+    audit::{self, Change, Snapshot},
+    contacts, find_contact, find_opportunity,
+};
+use crate::types::{ActivityKind, AuditEntityType};
+use platform::{
+    auth::Principal,
+    db::keyset::{PageRequest, SortKey, keyset},
+    error::{AppError, AppResult},
+};
+
+pub struct NewActivity {
+    pub kind: ActivityKind,
+    pub subject: String,
+    pub body: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub contact_id: Option<Uuid>,
+    pub opportunity_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ActivityFilter {
+    pub kinds: Vec<ActivityKind>,
+    /// Open tasks past their due time.
+    pub overdue: Option<bool>,
+    pub due_after: Option<DateTime<Utc>>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub contact_id: Option<Uuid>,
+    pub opportunity_id: Option<Uuid>,
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<activity::Model> {
+    activity::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("activity"))
+}
+
+/// Logs an activity against a contact and/or an opportunity, and marks the contact (the
+/// opportunity's, when only that is named) as just in touch. Tasks start open; other
+/// kinds are logged as done.
+pub async fn log<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    new: NewActivity,
+) -> AppResult<activity::Model> {
+    if new.contact_id.is_none() && new.opportunity_id.is_none() {
+        return Err(AppError::bad_input(
+            "contactId",
+            "link the activity to a contact or an opportunity",
+        ));
+    }
+    let mut touched_contact = None;
+    if let Some(contact_id) = new.contact_id {
+        touched_contact = Some(find_contact(conn, contact_id).await?.id);
+    }
+    if let Some(opportunity_id) = new.opportunity_id {
+        let opportunity = find_opportunity(conn, opportunity_id).await?;
+        touched_contact = touched_contact.or(opportunity.contact_id);
+    }
+    let now = Utc::now();
+    let model = activity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(new.kind.as_str().into()),
+        subject: Set(new.subject),
+        body: Set(new.body),
+        due_at: Set(new.due_at),
+        completed_at: Set((new.kind != ActivityKind::Task).then_some(now)),
+        contact_id: Set(new.contact_id),
+        opportunity_id: Set(new.opportunity_id),
+        author_id: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    if let Some(contact_id) = touched_contact {
+        contacts::touch(conn, contact_id, now).await?;
+    }
+    let after = audit::snapshot(&model);
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Activity,
+            entity_id: model.id,
+            before: None,
+            after: Some(&after),
+            revert_of: None,
+        },
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Completes a task; completing it again changes nothing.
+pub async fn complete_task<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+) -> AppResult<activity::Model> {
+    let current = find(conn, id).await?;
+    if current.kind != ActivityKind::Task.as_str() {
+        return Err(AppError::bad_input("id", "only tasks are completed"));
+    }
+    if current.completed_at.is_some() {
+        return Ok(current);
+    }
+    set_completed(conn, actor, current, Some(Utc::now()), None).await
+}
+
+async fn set_completed<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    current: activity::Model,
+    completed_at: Option<DateTime<Utc>>,
+    revert_of: Option<Uuid>,
+) -> AppResult<activity::Model> {
+    let before = audit::snapshot(&current);
+    let model = activity::ActiveModel {
+        id: Set(current.id),
+        completed_at: Set(completed_at),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    let after = audit::snapshot(&model);
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Activity,
+            entity_id: model.id,
+            before: Some(&before),
+            after: Some(&after),
+            revert_of,
+        },
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Restores what an audit entry replaced (today: whether a task was completed).
+pub async fn revert<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    values: &Snapshot,
+    revert_of: Uuid,
+) -> AppResult<activity::Model> {
+    let current = find(conn, id).await?;
+    let completed_at = match values.get("completed_at") {
+        None => return Ok(current),
+        Some(value) => value
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+    };
+    set_completed(conn, actor, current, completed_at, Some(revert_of)).await
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
+    let current = find(conn, id).await?;
+    let before = audit::snapshot(&current);
+    activity::Entity::delete_by_id(id).exec(conn).await?;
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Activity,
+            entity_id: id,
+            before: Some(&before),
+            after: None,
+            revert_of: None,
+        },
+    )
+    .await
+}
+
+fn condition(filter: &ActivityFilter) -> Condition {
+    let mut condition = Condition::all();
+    if !filter.kinds.is_empty() {
+        condition =
+            condition.add(activity::Column::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
+    }
+    match filter.overdue {
+        Some(true) => {
+            condition = condition
+                .add(activity::Column::Kind.eq(ActivityKind::Task.as_str()))
+                .add(activity::Column::CompletedAt.is_null())
+                .add(activity::Column::DueAt.lt(Utc::now()));
+        }
+        Some(false) => {
+            condition = condition.add(
+                Condition::any()
+                    .add(activity::Column::Kind.ne(ActivityKind::Task.as_str()))
+                    .add(activity::Column::CompletedAt.is_not_null())
+                    .add(activity::Column::DueAt.is_null())
+                    .add(activity::Column::DueAt.gte(Utc::now())),
+            );
+        }
+        None => {}
+    }
+    if let Some(t) = filter.due_after {
+        condition = condition.add(activity::Column::DueAt.gte(t));
+    }
+    if let Some(t) = filter.due_before {
+        condition = condition.add(activity::Column::DueAt.lt(t));
+    }
+    if let Some(v) = filter.contact_id {
+        condition = condition.add(activity::Column::ContactId.eq(v));
+    }
+    if let Some(v) = filter.opportunity_id {
+        condition = condition.add(activity::Column::OpportunityId.eq(v));
+    }
+    condition
+}
+
+/// Activities, newest first.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> AppResult<Vec<activity::Model>> {
+    let select = activity::Entity::find().filter(condition(filter));
+    let mut rows = keyset(select, page, SortKey::Id, activity::Column::Id, true)?
+        .all(conn)
+        .await?;
+    if page.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C, filter: &ActivityFilter) -> AppResult<u64> {
+    Ok(activity::Entity::find()
+        .filter(condition(filter))
+        .count(conn)
+        .await?)
+}
+
+/// The latest activity of each opportunity, in one statement (`LATERAL ... LIMIT 1` on
+/// PostgreSQL, a window function on SQLite).
+pub async fn latest_per_opportunity<C: ConnectionTrait>(
+    conn: &C,
+    opportunity_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, activity::Model>> {
+    if opportunity_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let backend = conn.get_database_backend();
+    let values: Vec<sea_orm::Value> = opportunity_ids.iter().map(|id| (*id).into()).collect();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let keys = (1..=opportunity_ids.len())
+                .map(|i| format!("(${i}::uuid)"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "SELECT a.* FROM (VALUES {keys}) AS k(opportunity_id) CROSS JOIN LATERAL \
+                 (SELECT * FROM activities x WHERE x.opportunity_id = k.opportunity_id \
+                  ORDER BY x.id DESC LIMIT 1) a"
+            )
+        }
+        _ => {
+            let keys = vec!["?"; opportunity_ids.len()].join(", ");
+            format!(
+                "SELECT * FROM (SELECT a.*, ROW_NUMBER() OVER \
+                   (PARTITION BY a.opportunity_id ORDER BY a.id DESC) AS recency \
+                 FROM activities a WHERE a.opportunity_id IN ({keys})) WHERE recency = 1"
+            )
+        }
+    };
+    let rows = activity::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|a| a.opportunity_id.map(|id| (id, a)))
+        .collect())
+}

@@ -1,0 +1,243 @@
+//! Companies (accounts) that contacts and opportunities belong to.
+
+use chrono::Utc;
+use entity::tenant::company;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
+    sea_query::{Expr, ExprTrait, LikeExpr},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    Patch,
+    audit::{self, Change, Snapshot},
+    ensure_user, like_pattern,
+};
+use crate::types::{AuditEntityType, CompanySize};
+use platform::{
+    auth::Principal,
+    db::keyset::{PageRequest, SortKey, keyset},
+    error::{AppError, AppResult},
+};
+
+pub struct NewCompany {
+    pub name: String,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<CompanySize>,
+    pub address: Option<Value>,
+    /// `None`: the creator.
+    pub owner_id: Option<Uuid>,
+}
+
+#[derive(Default)]
+pub struct CompanyChanges {
+    pub name: Option<String>,
+    pub domain: Patch<String>,
+    pub industry: Patch<String>,
+    pub size: Patch<CompanySize>,
+    pub address: Patch<Value>,
+    pub owner_id: Patch<Uuid>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CompanyFilter {
+    pub search: Option<String>,
+    pub owner_id: Option<Uuid>,
+    pub industry: Option<String>,
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<company::Model> {
+    company::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("company"))
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    new: NewCompany,
+) -> AppResult<company::Model> {
+    let owner_id = new.owner_id.unwrap_or(actor.user_id);
+    ensure_user(conn, owner_id).await?;
+    let now = Utc::now();
+    let model = company::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name_key: Set(new.name.to_lowercase()),
+        name: Set(new.name),
+        domain: Set(new.domain),
+        industry: Set(new.industry),
+        size: Set(new.size.map(|s| s.as_str().to_owned())),
+        address: Set(new.address),
+        owner_id: Set(Some(owner_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let after = audit::snapshot(&model);
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Company,
+            entity_id: model.id,
+            before: None,
+            after: Some(&after),
+            revert_of: None,
+        },
+    )
+    .await?;
+    Ok(model)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    changes: CompanyChanges,
+    revert_of: Option<Uuid>,
+) -> AppResult<company::Model> {
+    let current = find(conn, id).await?;
+    if let Patch::Set(owner_id) = changes.owner_id {
+        ensure_user(conn, owner_id).await?;
+    }
+    let before = audit::snapshot(&current);
+    let name = changes.name.unwrap_or_else(|| current.name.clone());
+    let model = company::ActiveModel {
+        id: Set(id),
+        name_key: Set(name.to_lowercase()),
+        name: Set(name),
+        domain: Set(changes.domain.apply(current.domain.clone())),
+        industry: Set(changes.industry.apply(current.industry.clone())),
+        size: Set(changes
+            .size
+            .try_map(|s| Ok(s.as_str().to_owned()))?
+            .apply(current.size.clone())),
+        address: Set(changes.address.apply(current.address.clone())),
+        owner_id: Set(changes.owner_id.apply(current.owner_id)),
+        created_at: Set(current.created_at),
+        updated_at: Set(Utc::now()),
+    }
+    .update(conn)
+    .await?;
+    let after = audit::snapshot(&model);
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Company,
+            entity_id: id,
+            before: Some(&before),
+            after: Some(&after),
+            revert_of,
+        },
+    )
+    .await?;
+    Ok(model)
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
+    let current = find(conn, id).await?;
+    let before = audit::snapshot(&current);
+    company::Entity::delete_by_id(id).exec(conn).await?;
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type: AuditEntityType::Company,
+            entity_id: id,
+            before: Some(&before),
+            after: None,
+            revert_of: None,
+        },
+    )
+    .await
+}
+
+pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<CompanyChanges> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let mut changes = CompanyChanges::default();
+    for (field, value) in values {
+        match field.as_str() {
+            "name" => changes.name = text(value),
+            "domain" => changes.domain = text(value).map_or(Patch::Clear, Patch::Set),
+            "industry" => changes.industry = text(value).map_or(Patch::Clear, Patch::Set),
+            "size" => {
+                changes.size = match text(value) {
+                    None => Patch::Clear,
+                    Some(s) => Patch::Set(CompanySize::from_stored(&s)?),
+                }
+            }
+            "address" => {
+                changes.address = if value.is_null() {
+                    Patch::Clear
+                } else {
+                    Patch::Set(value.clone())
+                }
+            }
+            "owner_id" => {
+                changes.owner_id = value
+                    .as_str()
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .map_or(Patch::Clear, Patch::Set)
+            }
+            _ => {}
+        }
+    }
+    Ok(changes)
+}
+
+fn condition(filter: &CompanyFilter) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(owner) = filter.owner_id {
+        condition = condition.add(company::Column::OwnerId.eq(owner));
+    }
+    if let Some(industry) = &filter.industry {
+        condition = condition.add(company::Column::Industry.eq(industry.trim()));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        condition = condition.add(
+            Expr::col(company::Column::NameKey)
+                .like(LikeExpr::new(like_pattern(search)).escape('\\')),
+        );
+    }
+    condition
+}
+
+/// Companies by name.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: &CompanyFilter,
+    page: &PageRequest,
+) -> AppResult<Vec<company::Model>> {
+    let select = company::Entity::find().filter(condition(filter));
+    let mut rows = keyset(
+        select,
+        page,
+        SortKey::Text(company::Column::NameKey),
+        company::Column::Id,
+        false,
+    )?
+    .all(conn)
+    .await?;
+    if page.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C, filter: &CompanyFilter) -> AppResult<u64> {
+    Ok(company::Entity::find()
+        .filter(condition(filter))
+        .count(conn)
+        .await?)
+}

@@ -1,0 +1,621 @@
+//! Pipelines and their ordered stages.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entity::tenant::{opportunity, pipeline, pipeline_stage};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, Statement,
+};
+use uuid::Uuid;
+
+use super::{
+    audit::{self, Change, Snapshot},
+    opportunities::{self, StageTotals},
+    positioned::{ColumnMask, Positioned, RowReader},
+    required_text,
+};
+use crate::types::{AuditEntityType, StageKind};
+use platform::{
+    auth::Principal,
+    error::{AppError, AppResult},
+};
+
+/// The stages of the pipeline a new tenant gets: name, win probability, kind.
+const DEFAULT_STAGES: &[(&str, i16, StageKind)] = &[
+    ("Lead", 10, StageKind::Open),
+    ("Qualified", 25, StageKind::Open),
+    ("Proposal", 50, StageKind::Open),
+    ("Negotiation", 75, StageKind::Open),
+    ("Won", 100, StageKind::Won),
+    ("Lost", 0, StageKind::Lost),
+];
+
+#[derive(Clone, Debug)]
+pub struct NewStage {
+    pub name: String,
+    pub probability: i16,
+    pub kind: StageKind,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StageChanges {
+    pub name: Option<String>,
+    pub probability: Option<i16>,
+    pub kind: Option<StageKind>,
+}
+
+pub fn parse_probability(raw: i32, field: &str) -> AppResult<i16> {
+    if (0..=100).contains(&raw) {
+        Ok(raw as i16)
+    } else {
+        Err(AppError::bad_input(
+            field,
+            "a win probability is between 0 and 100",
+        ))
+    }
+}
+
+pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
+    required_text(raw, field, 100)
+}
+
+/// Serialises changes to one pipeline's board between concurrent transactions (PostgreSQL;
+/// SQLite writers are serialised by the database lock already).
+pub async fn lock<C: ConnectionTrait>(conn: &C, pipeline_id: Uuid) -> AppResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM pipelines WHERE id = $1 FOR UPDATE",
+            [pipeline_id.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<pipeline::Model> {
+    pipeline::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("pipeline"))
+}
+
+pub async fn find_stage<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<pipeline_stage::Model> {
+    pipeline_stage::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("stage"))
+}
+
+pub async fn stages_of<C: ConnectionTrait>(
+    conn: &C,
+    pipeline_id: Uuid,
+) -> AppResult<Vec<pipeline_stage::Model>> {
+    Ok(pipeline_stage::Entity::find()
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(conn)
+        .await?)
+}
+
+/// The pipeline opportunities go to when none is named.
+pub async fn default_pipeline<C: ConnectionTrait>(conn: &C) -> AppResult<pipeline::Model> {
+    pipeline::Entity::find()
+        .order_by_desc(pipeline::Column::IsDefault)
+        .order_by_asc(pipeline::Column::Position)
+        .order_by_asc(pipeline::Column::Id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("pipeline"))
+}
+
+/// Creates the default "Sales" pipeline with its stages (at provisioning).
+pub async fn seed_default_pipeline<C: ConnectionTrait>(conn: &C) -> AppResult<pipeline::Model> {
+    let stages = DEFAULT_STAGES
+        .iter()
+        .map(|(name, probability, kind)| NewStage {
+            name: (*name).into(),
+            probability: *probability,
+            kind: *kind,
+        })
+        .collect();
+    insert_pipeline(conn, "Sales".into(), true, stages).await
+}
+
+async fn insert_pipeline<C: ConnectionTrait>(
+    conn: &C,
+    name: String,
+    is_default: bool,
+    stages: Vec<NewStage>,
+) -> AppResult<pipeline::Model> {
+    let now = Utc::now();
+    let position = pipeline::Entity::find().count(conn).await? as i32;
+    let pipeline = pipeline::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name),
+        is_default: Set(is_default),
+        position: Set(position),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let rows =
+        stages
+            .into_iter()
+            .enumerate()
+            .map(|(position, stage)| pipeline_stage::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                pipeline_id: Set(pipeline.id),
+                name: Set(stage.name),
+                position: Set(position as i32),
+                probability: Set(stage.probability),
+                kind: Set(stage.kind.as_str().into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+    pipeline_stage::Entity::insert_many(rows).exec(conn).await?;
+    Ok(pipeline)
+}
+
+pub async fn list<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<pipeline::Model>> {
+    Ok(pipeline::Entity::find()
+        .order_by_asc(pipeline::Column::Position)
+        .order_by_asc(pipeline::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// The stages of each pipeline in `pipeline_ids`, in board order, in one statement.
+pub async fn stages_by_pipeline<C: ConnectionTrait>(
+    conn: &C,
+    pipeline_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<pipeline_stage::Model>>> {
+    let rows = pipeline_stage::Entity::find()
+        .filter(pipeline_stage::Column::PipelineId.is_in(pipeline_ids.iter().copied()))
+        .order_by_asc(pipeline_stage::Column::PipelineId)
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(conn)
+        .await?;
+    let mut grouped: HashMap<Uuid, Vec<pipeline_stage::Model>> = HashMap::new();
+    for row in rows {
+        grouped.entry(row.pipeline_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// A pipeline with its stages in board order and, when asked for, each stage's totals.
+pub struct Board {
+    pub pipeline: pipeline::Model,
+    pub stages: Vec<(pipeline_stage::Model, Option<StageTotals>)>,
+}
+
+/// The pipeline, its stages and (with `totals`) each stage's count and value per currency
+/// (deals whose status matches the stage), in one statement: a board's head. Statements are
+/// what a request costs PostgreSQL most when tenants take turns, since each one is analysed
+/// and planned again under every other tenant's `search_path`.
+pub async fn board<C: ConnectionTrait>(conn: &C, id: Uuid, totals: bool) -> AppResult<Board> {
+    let backend = conn.get_database_backend();
+    let postgres = backend == DbBackend::Postgres;
+    let mut columns = format!(
+        "{}, {}",
+        pipeline::Model::select("p"),
+        pipeline_stage::Model::select("s")
+    );
+    let mut sql =
+        String::from("FROM pipelines p LEFT JOIN pipeline_stages s ON s.pipeline_id = p.id");
+    let mut values: Vec<sea_orm::Value> = vec![id.into()];
+    if totals {
+        columns.push_str(", t.currency, t.count, t.amount");
+        if postgres {
+            sql.push_str(
+                " LEFT JOIN LATERAL (SELECT o.currency, COUNT(*) AS count, \
+                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
+                   WHERE o.stage_id = s.id AND o.status = s.kind GROUP BY o.currency) t ON true",
+            );
+        } else {
+            // SQLite has no LATERAL: the pipeline's totals, grouped, joined to their stage.
+            sql.push_str(
+                " LEFT JOIN (SELECT o.stage_id, o.currency, COUNT(*) AS count, \
+                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
+                   JOIN pipeline_stages k ON k.id = o.stage_id \
+                   WHERE k.pipeline_id = ? AND o.status = k.kind \
+                   GROUP BY o.stage_id, o.currency) t ON t.stage_id = s.id",
+            );
+            values.push(id.into());
+        }
+    }
+    let key = if postgres { "$1" } else { "?" };
+    let order = if totals { ", t.currency" } else { "" };
+    let sql = format!("SELECT {columns} {sql} WHERE p.id = {key} ORDER BY s.position{order}");
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut pipeline = None;
+    let mut stages: Vec<(pipeline_stage::Model, Option<StageTotals>)> = Vec::new();
+    for row in rows {
+        let mut reader = RowReader::new(&row);
+        let head = reader.model::<pipeline::Model>(ColumnMask::ALL)?;
+        pipeline.get_or_insert(head);
+        let Some(stage) = reader.optional::<pipeline_stage::Model>(ColumnMask::ALL)? else {
+            continue;
+        };
+        if stages.last().is_none_or(|(last, _)| last.id != stage.id) {
+            stages.push((stage, totals.then(StageTotals::default)));
+        }
+        if totals {
+            let currency: Option<String> = reader.value()?;
+            let count: Option<i64> = reader.value()?;
+            let amount: Option<i64> = reader.value()?;
+            if let (Some(currency), Some((_, Some(totals)))) = (currency, stages.last_mut()) {
+                totals.add(currency, count.unwrap_or(0), amount.unwrap_or(0));
+            }
+        }
+    }
+    Ok(Board {
+        pipeline: pipeline.ok_or(AppError::NotFound("pipeline"))?,
+        stages,
+    })
+}
+
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    entity_type: AuditEntityType,
+    entity_id: Uuid,
+    before: Option<&Snapshot>,
+    after: Option<&Snapshot>,
+    revert_of: Option<Uuid>,
+) -> AppResult<()> {
+    audit::record(
+        conn,
+        Change {
+            actor: actor.user_id,
+            entity_type,
+            entity_id,
+            before,
+            after,
+            revert_of,
+        },
+    )
+    .await
+}
+
+/// The most stages a pipeline has: a board is read whole.
+pub const MAX_STAGES: usize = 50;
+
+/// Refuses a list of more stages than a pipeline may have, before any work on it.
+pub fn check_stage_count(count: usize, field: &str) -> AppResult<()> {
+    if count > MAX_STAGES {
+        return Err(AppError::bad_input(
+            field,
+            format!("a pipeline has at most {MAX_STAGES} stages"),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    name: String,
+    stages: Vec<NewStage>,
+) -> AppResult<pipeline::Model> {
+    if stages.is_empty() {
+        return Err(AppError::bad_input(
+            "stages",
+            "a pipeline needs at least one stage",
+        ));
+    }
+    let is_first = pipeline::Entity::find().count(conn).await? == 0;
+    let pipeline = insert_pipeline(conn, name, is_first, stages).await?;
+    let after = audit::snapshot(&pipeline);
+    record(
+        conn,
+        actor,
+        AuditEntityType::Pipeline,
+        pipeline.id,
+        None,
+        Some(&after),
+        None,
+    )
+    .await?;
+    Ok(pipeline)
+}
+
+pub async fn rename<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    name: String,
+    revert_of: Option<Uuid>,
+) -> AppResult<pipeline::Model> {
+    let current = find(conn, id).await?;
+    let before = audit::snapshot(&current);
+    let model = pipeline::ActiveModel {
+        id: Set(id),
+        name: Set(name),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    let after = audit::snapshot(&model);
+    record(
+        conn,
+        actor,
+        AuditEntityType::Pipeline,
+        id,
+        Some(&before),
+        Some(&after),
+        revert_of,
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Deletes a pipeline that holds no opportunities.
+pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
+    let current = find(conn, id).await?;
+    let held = opportunity::Entity::find()
+        .filter(opportunity::Column::PipelineId.eq(id))
+        .count(conn)
+        .await?;
+    if held > 0 {
+        return Err(AppError::Conflict(format!(
+            "the pipeline holds {held} opportunities; move or delete them first"
+        )));
+    }
+    let before = audit::snapshot(&current);
+    pipeline::Entity::delete_by_id(id).exec(conn).await?;
+    if current.is_default
+        && let Some(next) = pipeline::Entity::find()
+            .order_by_asc(pipeline::Column::Position)
+            .one(conn)
+            .await?
+    {
+        pipeline::ActiveModel {
+            id: Set(next.id),
+            is_default: Set(true),
+            ..Default::default()
+        }
+        .update(conn)
+        .await?;
+    }
+    record(
+        conn,
+        actor,
+        AuditEntityType::Pipeline,
+        id,
+        Some(&before),
+        None,
+        None,
+    )
+    .await
+}
+
+/// Adds a stage at `position` (default: the end).
+pub async fn add_stage<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    pipeline_id: Uuid,
+    stage: NewStage,
+    position: Option<i32>,
+) -> AppResult<pipeline_stage::Model> {
+    find(conn, pipeline_id).await?;
+    lock(conn, pipeline_id).await?;
+    let stages = stages_of(conn, pipeline_id).await?;
+    check_stage_count(stages.len() + 1, "pipelineId")?;
+    let position = position
+        .unwrap_or(stages.len() as i32)
+        .clamp(0, stages.len() as i32);
+    let now = Utc::now();
+    let model = pipeline_stage::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        pipeline_id: Set(pipeline_id),
+        name: Set(stage.name),
+        position: Set(position),
+        probability: Set(stage.probability),
+        kind: Set(stage.kind.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let mut order: Vec<Uuid> = stages.iter().map(|s| s.id).collect();
+    order.insert(position as usize, model.id);
+    renumber(conn, &order).await?;
+    let after = audit::snapshot(&model);
+    record(
+        conn,
+        actor,
+        AuditEntityType::Stage,
+        model.id,
+        None,
+        Some(&after),
+        None,
+    )
+    .await?;
+    find_stage(conn, model.id).await
+}
+
+pub async fn update_stage<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    changes: StageChanges,
+    revert_of: Option<Uuid>,
+) -> AppResult<pipeline_stage::Model> {
+    let current = find_stage(conn, id).await?;
+    let before = audit::snapshot(&current);
+    let model = pipeline_stage::ActiveModel {
+        id: Set(id),
+        name: Set(changes.name.unwrap_or(current.name.clone())),
+        probability: Set(changes.probability.unwrap_or(current.probability)),
+        kind: Set(changes
+            .kind
+            .map(|k| k.as_str().to_owned())
+            .unwrap_or(current.kind.clone())),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    let after = audit::snapshot(&model);
+    record(
+        conn,
+        actor,
+        AuditEntityType::Stage,
+        id,
+        Some(&before),
+        Some(&after),
+        revert_of,
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Puts the pipeline's stages in the given order; every stage exactly once.
+pub async fn reorder_stages<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    pipeline_id: Uuid,
+    order: Vec<Uuid>,
+) -> AppResult<Vec<pipeline_stage::Model>> {
+    find(conn, pipeline_id).await?;
+    lock(conn, pipeline_id).await?;
+    let stages = stages_of(conn, pipeline_id).await?;
+    let mut given = order.clone();
+    given.sort();
+    let mut existing: Vec<Uuid> = stages.iter().map(|s| s.id).collect();
+    existing.sort();
+    if given != existing {
+        return Err(AppError::bad_input(
+            "stageIds",
+            "list every stage of the pipeline exactly once",
+        ));
+    }
+    renumber(conn, &order).await?;
+    for (position, stage) in stages.iter().enumerate() {
+        let new_position = order
+            .iter()
+            .position(|id| *id == stage.id)
+            .unwrap_or(position);
+        if new_position != stage.position as usize {
+            let before = audit::snapshot(stage);
+            let mut moved = stage.clone();
+            moved.position = new_position as i32;
+            let after = audit::snapshot(&moved);
+            record(
+                conn,
+                actor,
+                AuditEntityType::Stage,
+                stage.id,
+                Some(&before),
+                Some(&after),
+                None,
+            )
+            .await?;
+        }
+    }
+    stages_of(conn, pipeline_id).await
+}
+
+async fn renumber<C: ConnectionTrait>(conn: &C, order: &[Uuid]) -> AppResult<()> {
+    for (position, id) in order.iter().enumerate() {
+        pipeline_stage::Entity::update_many()
+            .col_expr(
+                pipeline_stage::Column::Position,
+                sea_orm::sea_query::Expr::value(position as i32),
+            )
+            .filter(pipeline_stage::Column::Id.eq(*id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes a stage; the opportunities it holds move to `move_to` (a stage of the same
+/// pipeline), which is then required.
+pub async fn delete_stage<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    move_to: Option<Uuid>,
+) -> AppResult<()> {
+    let stage = find_stage(conn, id).await?;
+    lock(conn, stage.pipeline_id).await?;
+    let stages = stages_of(conn, stage.pipeline_id).await?;
+    if stages.len() == 1 {
+        return Err(AppError::bad_input(
+            "id",
+            "a pipeline keeps at least one stage",
+        ));
+    }
+    let held = opportunity::Entity::find()
+        .filter(opportunity::Column::StageId.eq(id))
+        .order_by_asc(opportunity::Column::Position)
+        .all(conn)
+        .await?;
+    if !held.is_empty() {
+        let target = match move_to {
+            None => {
+                return Err(AppError::bad_input(
+                    "moveOpportunitiesTo",
+                    format!(
+                        "the stage holds {} opportunities: name a stage to move them to",
+                        held.len()
+                    ),
+                ));
+            }
+            Some(target) if target == id => {
+                return Err(AppError::bad_input(
+                    "moveOpportunitiesTo",
+                    "choose another stage",
+                ));
+            }
+            Some(target) => stages
+                .iter()
+                .find(|s| s.id == target)
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::bad_input("moveOpportunitiesTo", "not a stage of this pipeline")
+                })?,
+        };
+        for opportunity in held {
+            opportunities::place_in_stage(conn, actor, opportunity, &target, None).await?;
+        }
+    }
+    let before = audit::snapshot(&stage);
+    pipeline_stage::Entity::delete_by_id(id).exec(conn).await?;
+    let order: Vec<Uuid> = stages.iter().map(|s| s.id).filter(|s| *s != id).collect();
+    renumber(conn, &order).await?;
+    record(
+        conn,
+        actor,
+        AuditEntityType::Stage,
+        id,
+        Some(&before),
+        None,
+        None,
+    )
+    .await
+}
+
+pub fn stage_changes_from_snapshot(values: &Snapshot) -> AppResult<StageChanges> {
+    let mut changes = StageChanges::default();
+    for (field, value) in values {
+        match field.as_str() {
+            "name" => changes.name = value.as_str().map(str::to_owned),
+            "probability" => changes.probability = value.as_i64().map(|p| p as i16),
+            "kind" => changes.kind = value.as_str().map(StageKind::from_stored).transpose()?,
+            _ => {}
+        }
+    }
+    Ok(changes)
+}

@@ -1,0 +1,17 @@
+//! Identity: a tenant's users (sign-in, sessions, setup and invites, roles and
+//! deactivation) with the `User` every vertical's owners, authors and actors point to, and
+//! the event log's API (who did what, in commit order). Tokens, principals and access
+//! control are the platform's (`platform::auth`).
+
+pub mod event_log;
+pub mod schema;
+pub mod service;
+
+use platform::{Verticals, graphql::subscriptions::Sharing};
+
+/// The user loader every vertical's objects resolve users through, and the shared live
+/// `events` subscription.
+pub fn register(verticals: &mut Verticals) {
+    verticals.loaders.push(schema::attach_loaders);
+    verticals.share_subscription("events", Sharing::LiveOnly);
+}

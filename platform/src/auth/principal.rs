@@ -1,0 +1,103 @@
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// A tenant user's role. Ranks order what each may do: owner > admin > manager >
+/// sales = support > viewer.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    async_graphql::Enum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Admin,
+    Manager,
+    Sales,
+    Support,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Manager => "manager",
+            Self::Sales => "sales",
+            Self::Support => "support",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "owner" => Self::Owner,
+            "admin" => Self::Admin,
+            "manager" => Self::Manager,
+            "sales" => Self::Sales,
+            "support" => Self::Support,
+            "viewer" => Self::Viewer,
+            _ => return None,
+        })
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Owner => 5,
+            Self::Admin => 4,
+            Self::Manager => 3,
+            Self::Sales | Self::Support => 2,
+            Self::Viewer => 1,
+        }
+    }
+
+    /// Whether this role may do what `required` may.
+    pub fn at_least(self, required: Role) -> bool {
+        self.rank() >= required.rank()
+    }
+}
+
+/// A tenant user proven by an access token bound to the request's tenant.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub role: Role,
+}
+
+/// A platform admin proven by an admin-audience token.
+#[derive(Clone, Debug)]
+pub struct AdminPrincipal {
+    pub admin_id: Uuid,
+}
+
+/// A user's stored status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Active => "active",
+            Self::Deactivated => "deactivated",
+        }
+    }
+}
+
+/// A role as stored; one Nexo does not know is an internal error.
+pub fn parse_role(raw: &str) -> AppResult<Role> {
+    Role::parse(raw).ok_or_else(|| AppError::internal(format!("unknown role {raw:?} stored")))
+}
