@@ -7,16 +7,14 @@ use async_graphql::Request;
 use entity::tenant::{
     activity, company, contact, contact_tag, opportunity, pipeline, pipeline_stage, stage_change,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::{
     service::{activities, opportunities, pipelines},
     types::StageKind,
 };
-use platform::{attach_loaders, by_id, tx_loader};
+use platform::{attach_loaders, by_id, db::sql::first_per_parent, tx_loader};
 
 use platform::{error::AppResult, graphql::batching::RequestSpawner, tenancy::TenantTx};
 
@@ -105,28 +103,27 @@ tx_loader!(
 tx_loader!(
     /// (company id, n) -> its first n contacts.
     ContactsByCompany, (Uuid, u64) => Vec<contact::Model>, |conn, keys| {
-        first_per_parent::<contact::Entity, _>(conn, "contacts", "company_id", keys, |c| c.company_id).await
+        first_of_each::<contact::Entity, _>(conn, "contacts", "company_id", keys, |c| c.company_id).await
     }
 );
 
 tx_loader!(
     /// (company id, n) -> its first n opportunities.
     OpportunitiesByCompany, (Uuid, u64) => Vec<opportunity::Model>, |conn, keys| {
-        first_per_parent::<opportunity::Entity, _>(conn, "opportunities", "company_id", keys, |o| o.company_id).await
+        first_of_each::<opportunity::Entity, _>(conn, "opportunities", "company_id", keys, |o| o.company_id).await
     }
 );
 
 tx_loader!(
     /// (contact id, n) -> its first n opportunities.
     OpportunitiesByContact, (Uuid, u64) => Vec<opportunity::Model>, |conn, keys| {
-        first_per_parent::<opportunity::Entity, _>(conn, "opportunities", "contact_id", keys, |o| o.contact_id).await
+        first_of_each::<opportunity::Entity, _>(conn, "opportunities", "contact_id", keys, |o| o.contact_id).await
     }
 );
 
 /// The first n rows of `table` per parent id (in creation order), one statement per
-/// distinct n: `LATERAL ... LIMIT` on PostgreSQL, a window function on SQLite. `table` and
-/// `parent` are names from this module, never input.
-async fn first_per_parent<E, C>(
+/// distinct n. `table` and `parent` are names from this module, never input.
+async fn first_of_each<E, C>(
     conn: &C,
     table: &str,
     parent: &str,
@@ -144,32 +141,8 @@ where
     let backend = conn.get_database_backend();
     let mut loaded: HashMap<(Uuid, u64), Vec<E::Model>> = HashMap::new();
     for (limit, ids) in by_limit {
-        let mut values: Vec<sea_orm::Value> = ids.iter().map(|id| (*id).into()).collect();
-        values.push((limit as i64).into());
-        let sql = match backend {
-            DbBackend::Postgres => {
-                let list = (1..=ids.len())
-                    .map(|i| format!("(${i}::uuid)"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "SELECT t.* FROM (VALUES {list}) AS k(parent) CROSS JOIN LATERAL \
-                     (SELECT * FROM {table} x WHERE x.{parent} = k.parent ORDER BY x.id LIMIT ${}) t",
-                    ids.len() + 1
-                )
-            }
-            _ => {
-                let list = vec!["?"; ids.len()].join(", ");
-                format!(
-                    "SELECT * FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.{parent} ORDER BY x.id) \
-                     AS parent_rank FROM {table} x WHERE x.{parent} IN ({list})) WHERE parent_rank <= ?"
-                )
-            }
-        };
-        let rows = E::find()
-            .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-            .all(conn)
-            .await?;
+        let statement = first_per_parent(backend, table, parent, "x.id", &ids, limit);
+        let rows = E::find().from_raw_sql(statement).all(conn).await?;
         for id in &ids {
             loaded.entry((*id, limit)).or_default();
         }

@@ -9,7 +9,6 @@ pub mod contacts;
 pub mod figures;
 pub mod opportunities;
 pub mod pipelines;
-pub mod positioned;
 
 use entity::tenant::{company, contact, opportunity, user};
 use sea_orm::{ConnectionTrait, EntityTrait};

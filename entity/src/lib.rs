@@ -4,4 +4,5 @@
 //! hash) never reaches the contract by accident. This crate knows nothing of `api`.
 
 pub mod control;
+pub mod positioned;
 pub mod tenant;

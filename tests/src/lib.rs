@@ -2,6 +2,8 @@
 //! directory, or PostgreSQL when `NEXO_TEST_DATABASE_URL` is set) and speaks HTTP to it the
 //! way a frontend, partner or operator would. Logs only with `TEST_LOG=1`.
 
+pub mod crm;
+
 use std::sync::Once;
 
 use api::{AppContext, Application, Config};
@@ -240,6 +242,12 @@ impl TestApp {
         .await
         .ok()
         .str("completeAdminSetup.accessToken")
+    }
+
+    /// A new tenant with its owner signed in (a platform admin of its own provisions it).
+    pub async fn new_tenant(&self) -> TestTenant {
+        let admin = self.admin_token().await;
+        self.provision(&admin).await
     }
 
     /// Provisions a tenant through the admin API and completes its owner's setup.

@@ -22,8 +22,7 @@ async fn login_from(
 #[tokio::test]
 async fn a_megabyte_of_tags_is_refused_before_any_work_and_changes_nothing() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let tags: Vec<String> = (0..100_000).map(|i| format!("t{i}")).collect();
     let reply = app
         .gql(
@@ -71,8 +70,7 @@ async fn a_megabyte_of_tags_is_refused_before_any_work_and_changes_nothing() {
 #[tokio::test]
 async fn a_pipeline_of_endless_stages_is_refused() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     // Over the input list limit, then within it but over the stage limit.
     for count in [5_000, 500] {
         let stages: Vec<_> = (0..count)
@@ -105,8 +103,7 @@ async fn a_pipeline_of_endless_stages_is_refused() {
 #[tokio::test]
 async fn lists_over_the_input_limit_are_refused_wherever_they_are_written() {
     let app = spawn_app_with(|config| config.limits.max_input_list = 5).await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let create = "mutation($i: CreateContactInput!) { createContact(input: $i) { id tags } }";
     let at_limit = app
         .gql(
@@ -196,8 +193,7 @@ async fn lists_over_the_input_limit_are_refused_wherever_they_are_written() {
 #[tokio::test]
 async fn concurrent_guesses_are_counted_before_they_are_checked() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let passwords: Vec<String> = (0..199).map(|i| format!("guess {i}")).collect();
     let guesses = passwords
         .iter()
@@ -250,8 +246,7 @@ async fn one_tenants_failures_leave_another_tenants_sign_in_alone() {
 #[tokio::test]
 async fn a_rotated_forwarded_for_does_not_reset_the_limit() {
     let app = spawn_app_with(|c| c.trusted_proxies = api::config::TrustedProxies::Hops(1)).await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     // The client writes any leftmost entry it likes; the proxy appends what it saw.
     fail_from_one_address(&app, &t, |i| {
         format!("10.0.{}.{}, 198.51.100.7", i / 250, i % 250)
@@ -281,8 +276,7 @@ async fn a_rotated_forwarded_for_does_not_reset_the_limit() {
 #[tokio::test]
 async fn a_websocket_operation_is_held_to_the_alias_limit() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let aliases: String = (0..500).map(|i| format!("a{i}: sequence ")).collect();
     let query = format!("subscription {{ events {{ {aliases} }} }}");
     let mut sub = app

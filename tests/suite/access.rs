@@ -141,8 +141,7 @@ async fn a_deactivated_admins_token_is_refused_at_once_and_on_another_instance()
 #[tokio::test]
 async fn a_demoted_user_acts_with_the_new_role_at_once() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (user_id, token) = app.add_user(&t, "SALES").await;
     app.gql(&t.host, Some(&token), CREATE_CONTACT, json!({"n": "Sold"}))
         .await
@@ -193,8 +192,7 @@ async fn a_demoted_user_acts_with_the_new_role_at_once() {
 #[tokio::test]
 async fn a_signed_token_for_a_user_who_does_not_exist_is_refused() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let mut claims = claims_of(&t.owner_token);
     claims["sub"] = json!(uuid::Uuid::now_v7().to_string());
     let forged = sign_claims(&claims);
@@ -218,8 +216,7 @@ async fn a_signed_token_for_a_user_who_does_not_exist_is_refused() {
 #[tokio::test]
 async fn signing_out_everywhere_ends_the_access_tokens_too() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (_, token) = app.add_user(&t, "SALES").await;
     app.gql(&t.host, Some(&token), "mutation { logout }", json!({}))
         .await
@@ -255,8 +252,7 @@ fn expiring_in(token: &str, seconds: i64) -> String {
 #[tokio::test]
 async fn a_socket_is_closed_when_its_token_expires() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let short = expiring_in(&t.owner_token, 2);
     let mut sub = follow(&app, &t.host, &short, json!({"after": 0}))
         .await
@@ -267,8 +263,7 @@ async fn a_socket_is_closed_when_its_token_expires() {
 #[tokio::test]
 async fn a_deactivated_user_can_open_no_connection_and_start_nothing() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (user_id, token) = app.add_user(&t, "SALES").await;
     let mut open = follow(&app, &t.host, &token, json!({}))
         .await
@@ -389,8 +384,7 @@ async fn a_silent_socket_is_closed_after_the_init_timeout() {
         c.limits.websocket_init_timeout = std::time::Duration::from_millis(300)
     })
     .await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let mut socket = app.raw_socket(&t.host).await;
     assert_eq!(socket.close_code().await, 4408);
 }
@@ -398,8 +392,7 @@ async fn a_silent_socket_is_closed_after_the_init_timeout() {
 #[tokio::test]
 async fn a_large_message_before_connection_init_is_refused_unread() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let mut socket = app.raw_socket(&t.host).await;
     let padding = "x".repeat(64 * 1024);
     let init: Value = json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {}", t.owner_token), "padding": padding}});

@@ -137,8 +137,7 @@ async fn every_kind_of_bad_token_is_unauthenticated_and_reads_nothing() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_reuse_ends_the_session() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let refresh = "mutation($t: String!) { refreshToken(token: $t) { accessToken refreshToken } }";
     let first = app
         .gql(&t.host, None, refresh, json!({"t": t.owner_refresh}))
@@ -176,8 +175,7 @@ async fn refresh_tokens_rotate_and_reuse_ends_the_session() {
 #[tokio::test]
 async fn logout_ends_the_session() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let logout = "mutation($t: String) { logout(refreshToken: $t) }";
     app.gql(
         &t.host,
@@ -226,8 +224,7 @@ async fn user_status(app: &TestApp, t: &TestTenant, email: &str) -> (String, Str
 #[tokio::test]
 async fn invite_accept_role_change_and_deactivation() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let email = format!("Sam@{}.example", t.slug);
     let invite = app
         .gql(&t.host, Some(&t.owner_token),
@@ -356,8 +353,7 @@ async fn invite_owner_id(app: &TestApp, t: &TestTenant) -> String {
 #[tokio::test]
 async fn roles_are_enforced() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (_, viewer) = app.add_user(&t, "VIEWER").await;
     let (manager_id, manager) = app.add_user(&t, "MANAGER").await;
     let (_, tenant_admin) = app.add_user(&t, "ADMIN").await;
@@ -429,8 +425,7 @@ async fn roles_are_enforced() {
 #[tokio::test]
 async fn repeated_failed_logins_are_rate_limited() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let mut codes = Vec::new();
     for _ in 0..11 {
         let reply = login(&app, &t.host, &t.owner_email, "wrong password!").await;
@@ -508,8 +503,7 @@ async fn platform_admin_login_and_me() {
 #[tokio::test]
 async fn each_mutation_of_an_operation_stands_or_falls_alone() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let first = format!("first@{}.example", t.slug);
     let second = format!("second@{}.example", t.slug);
     let reply = app

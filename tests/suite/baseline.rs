@@ -95,8 +95,7 @@ async fn the_baseline_answers_what_graphql_answers() {
 #[tokio::test]
 async fn the_baseline_is_off_unless_configured_and_never_in_production() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (status, _) = baseline(
         &app,
         "board",

@@ -15,8 +15,7 @@ fn figures(snapshot: &Value) -> Value {
 #[tokio::test]
 async fn dashboard_figures_match_the_crm_and_update_live() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let gql = |query: String, vars: Value| {
         let app = &app;
         let t = &t;
@@ -117,8 +116,7 @@ async fn dashboard_figures_match_the_crm_and_update_live() {
 #[tokio::test]
 async fn many_viewers_of_one_dashboard_cost_one_computation_per_change() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let pipeline = app.first_pipeline_id(&t).await;
     let subscription = "subscription($p: ID!) { dashboard(pipelineId: $p) { openCount } }";
     let mut viewers = Vec::new();

@@ -47,8 +47,7 @@ fn types(nodes: &[Value]) -> Vec<&str> {
 #[tokio::test]
 async fn crm_changes_publish_their_events_in_order() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let contact = app
         .gql(
             &t.host,
@@ -163,8 +162,7 @@ async fn a_rolled_back_change_leaves_no_event_and_no_gap() {
         tenancy::TxMode,
     };
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let me = app
         .gql(&t.host, Some(&t.owner_token), "{ me { id } }", json!({}))
         .await
@@ -232,8 +230,7 @@ async fn a_rolled_back_change_leaves_no_event_and_no_gap() {
 #[tokio::test]
 async fn a_reader_following_the_numbers_sees_every_event_of_16_concurrent_writers_once() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     const WRITERS: usize = 16;
     const EACH: usize = 8;
     let writers = futures::future::join_all((0..WRITERS).map(|w| {

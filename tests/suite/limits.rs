@@ -12,8 +12,7 @@ async fn limited() -> (TestApp, TestTenant) {
         c.limits.max_body_bytes = 64 * 1024;
     })
     .await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     app.gql(&t.host, Some(&t.owner_token), "{ me { id } }", json!({}))
         .await
         .ok();
@@ -158,8 +157,7 @@ async fn malformed_requests_get_codes() {
 #[tokio::test]
 async fn production_hides_introspection_from_anonymous_callers() {
     let app = spawn_app_with(|c| c.environment = api::config::Environment::Production).await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let introspection = "{ __schema { queryType { name } } }";
     let anonymous = app.gql(&t.host, None, introspection, json!({})).await;
     assert_eq!(anonymous.error_code(), "UNAUTHENTICATED");
@@ -231,8 +229,7 @@ async fn development_serves_graphiql_and_suggestions() {
 #[tokio::test]
 async fn nested_lists_are_refused_before_they_run_and_the_board_still_fits() {
     let app = tests::spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (_, viewer) = app.add_user(&t, "VIEWER").await;
     let contact = app
         .gql(
@@ -275,8 +272,7 @@ async fn nested_lists_are_refused_before_they_run_and_the_board_still_fits() {
 #[tokio::test]
 async fn a_response_over_the_size_limit_is_refused_unless_it_acknowledges_a_write() {
     let app = spawn_app_with(|c| c.limits.max_response_bytes = 2048).await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let note = "n".repeat(3000);
     // The write is committed, so its answer comes whatever its size.
     let created = app

@@ -21,8 +21,7 @@ fn value(body: &str, name: &str) -> u64 {
 #[tokio::test]
 async fn metrics_count_the_statements_the_server_runs() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (status, before) = get_metrics(&app, None).await;
     assert_eq!(status, 200, "{before}");
     assert_eq!(value(&before, "nexo_live_subscriptions"), 0);

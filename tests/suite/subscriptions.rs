@@ -1,21 +1,10 @@
 //! GraphQL subscriptions over WebSocket: replay then live, auth, isolation, both protocols.
 
 use serde_json::{Value, json};
-use tests::{Refusal, TestApp, TestTenant, spawn_app};
+use tests::{Refusal, crm::create_contact, spawn_app};
 
 const FOLLOW: &str =
     "subscription($after: Int) { events(after: $after) { sequence type entityType payload } }";
-
-async fn create_contact(app: &TestApp, t: &TestTenant, name: &str) {
-    app.gql(
-        &t.host,
-        Some(&t.owner_token),
-        "mutation($n: String!) { createContact(input: {firstName: $n}) { id } }",
-        json!({"n": name}),
-    )
-    .await
-    .ok();
-}
 
 fn sequence(payload: &Value) -> i64 {
     payload["data"]["events"]["sequence"]
@@ -26,10 +15,9 @@ fn sequence(payload: &Value) -> i64 {
 #[tokio::test]
 async fn replay_from_a_cursor_then_live_without_gap_or_duplicate() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     for name in ["One", "Two", "Three"] {
-        create_contact(&app, &t, name).await;
+        create_contact(&app, &t, json!({"firstName": name})).await;
     }
     let mut sub = app
         .subscribe(
@@ -48,7 +36,7 @@ async fn replay_from_a_cursor_then_live_without_gap_or_duplicate() {
         third["data"]["events"]["payload"]["entity"]["firstName"],
         "Three"
     );
-    create_contact(&app, &t, "Four").await;
+    create_contact(&app, &t, json!({"firstName": "Four"})).await;
     let live = sub.next().await;
     assert_eq!(sequence(&live), 4);
     assert_eq!(live["data"]["events"]["type"], "contact.created");
@@ -57,9 +45,8 @@ async fn replay_from_a_cursor_then_live_without_gap_or_duplicate() {
 #[tokio::test]
 async fn replay_then_live_while_16_clients_write() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
-    create_contact(&app, &t, "Before").await;
+    let t = app.new_tenant().await;
+    create_contact(&app, &t, json!({"firstName": "Before"})).await;
     const WRITERS: usize = 16;
     const EACH: usize = 5;
     let total = (1 + WRITERS * EACH) as i64;
@@ -68,7 +55,7 @@ async fn replay_then_live_while_16_clients_write() {
         let t = &t;
         async move {
             for i in 0..EACH {
-                create_contact(app, t, &format!("W{w}-{i}")).await;
+                create_contact(app, t, json!({"firstName": format!("W{w}-{i}")})).await;
             }
         }
     }));
@@ -96,8 +83,7 @@ async fn replay_then_live_while_16_clients_write() {
 #[tokio::test]
 async fn the_legacy_graphql_ws_protocol_works_too() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let mut sub = app
         .subscribe(
             &t.host,
@@ -108,7 +94,7 @@ async fn the_legacy_graphql_ws_protocol_works_too() {
         )
         .await
         .expect("subscribed");
-    create_contact(&app, &t, "Legacy").await;
+    create_contact(&app, &t, json!({"firstName": "Legacy"})).await;
     assert_eq!(sequence(&sub.next().await), 1);
 }
 
@@ -163,9 +149,9 @@ async fn a_subscriber_never_receives_another_tenants_events() {
         .await
         .expect("subscribed");
     for i in 0..5 {
-        create_contact(&app, &b, &format!("OfB{i}")).await;
+        create_contact(&app, &b, json!({"firstName": format!("OfB{i}")})).await;
     }
-    create_contact(&app, &a, "OfA").await;
+    create_contact(&app, &a, json!({"firstName": "OfA"})).await;
     let first = sub.next().await;
     assert_eq!(
         first["data"]["events"]["payload"]["entity"]["firstName"],
@@ -184,9 +170,8 @@ async fn a_change_on_one_instance_reaches_a_subscriber_of_another() {
     }
     let first = spawn_app().await;
     let second = spawn_app().await;
-    let admin = first.admin_token().await;
-    let t = first.provision(&admin).await;
-    create_contact(&first, &t, "Before").await;
+    let t = first.new_tenant().await;
+    create_contact(&first, &t, json!({"firstName": "Before"})).await;
     let mut sub = second
         .subscribe(
             &t.host,
@@ -199,7 +184,7 @@ async fn a_change_on_one_instance_reaches_a_subscriber_of_another() {
         .expect("subscribed on the second instance");
     // The replayed event proves the subscription is live before the next change.
     assert_eq!(sequence(&sub.next().await), 1);
-    create_contact(&first, &t, "Across").await;
+    create_contact(&first, &t, json!({"firstName": "Across"})).await;
     let event = sub.next().await;
     assert_eq!(
         event["data"]["events"]["payload"]["entity"]["firstName"],
@@ -215,8 +200,7 @@ async fn a_deactivation_on_one_instance_ends_subscriptions_on_another() {
     }
     let first = spawn_app().await;
     let second = spawn_app().await;
-    let admin = first.admin_token().await;
-    let t = first.provision(&admin).await;
+    let t = first.new_tenant().await;
     let (user_id, token) = first.add_user(&t, "SALES").await;
     let mut sub = second
         .subscribe(
@@ -228,7 +212,7 @@ async fn a_deactivation_on_one_instance_ends_subscriptions_on_another() {
         )
         .await
         .expect("subscribed on the second instance");
-    create_contact(&first, &t, "Seen").await;
+    create_contact(&first, &t, json!({"firstName": "Seen"})).await;
     assert_eq!(
         sub.next().await["data"]["events"]["payload"]["entity"]["firstName"],
         "Seen"
@@ -260,8 +244,7 @@ const BOARD: &str = "subscription($p: ID!, $after: Int) { pipelineBoard(pipeline
 #[tokio::test]
 async fn pipeline_board_streams_its_opportunities_as_they_change() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let gql = |query: &'static str, vars: Value| {
         let app = &app;
         let t = &t;
@@ -333,8 +316,7 @@ async fn pipeline_board_streams_its_opportunities_as_they_change() {
 #[tokio::test]
 async fn board_subscribers_share_one_load_per_change() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let pipeline = app.first_pipeline_id(&t).await;
     let create = "mutation { createOpportunity(input: {title: \"Shared\", value: {amount: 1, currency: \"EUR\"}}) { id } }";
     let mut statements = Vec::new();
@@ -409,7 +391,7 @@ async fn a_tenant_holds_at_most_its_configured_subscriptions() {
             )
             .await
             .expect("subscribed");
-        create_contact(&app, &t, "Proof").await;
+        create_contact(&app, &t, json!({"firstName": "Proof"})).await;
         sub.next().await;
         held.push(sub);
     }
@@ -439,7 +421,7 @@ async fn a_tenant_holds_at_most_its_configured_subscriptions() {
         )
         .await
         .expect("subscribed");
-    create_contact(&app, &other, "Free").await;
+    create_contact(&app, &other, json!({"firstName": "Free"})).await;
     elsewhere.next().await;
     drop(held.pop());
     let mut again = None;
@@ -467,8 +449,7 @@ async fn a_tenant_holds_at_most_its_configured_subscriptions() {
 #[tokio::test]
 async fn a_deactivated_users_subscriptions_end() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let (user_id, token) = app.add_user(&t, "SALES").await;
     let mut sub = app
         .subscribe(
@@ -480,7 +461,7 @@ async fn a_deactivated_users_subscriptions_end() {
         )
         .await
         .expect("subscribed");
-    create_contact(&app, &t, "Seen").await;
+    create_contact(&app, &t, json!({"firstName": "Seen"})).await;
     sub.next().await;
     app.gql(
         &t.host,
@@ -510,8 +491,7 @@ const DASHBOARD: &str = "subscription($p: ID!, $r: DashboardRange = LAST_30_DAYS
 #[tokio::test]
 async fn identical_live_subscriptions_share_one_execution() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let pipeline = app.first_pipeline_id(&t).await;
     let shared = || app.app.shared_subscriptions.len();
     let subscribe = |query: &'static str, variables: Value| {
@@ -593,8 +573,7 @@ async fn identical_live_subscriptions_share_one_execution() {
 #[tokio::test]
 async fn a_deactivation_ends_only_that_users_share_of_an_execution() {
     let app = spawn_app().await;
-    let admin = app.admin_token().await;
-    let t = app.provision(&admin).await;
+    let t = app.new_tenant().await;
     let pipeline = app.first_pipeline_id(&t).await;
     let (leaving_id, leaving_token) = app.add_user(&t, "SALES").await;
     let (_, staying_token) = app.add_user(&t, "SALES").await;

@@ -11,9 +11,12 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, ID, Json, Lookahead, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::tenant::{
-    activity, audit_entry, company, contact, opportunity, pipeline, pipeline_stage, stage_change,
-    user,
+use entity::{
+    positioned::{ColumnMask, Positioned},
+    tenant::{
+        activity, audit_entry, company, contact, opportunity, pipeline, pipeline_stage,
+        stage_change, user,
+    },
 };
 
 use crate::{
@@ -26,7 +29,6 @@ use crate::{
         figures,
         opportunities::{self, CardColumns, StageTotals},
         pipelines,
-        positioned::{ColumnMask, Positioned},
     },
     types::{
         ActivityKind, AuditAction, AuditEntityType, CompanySize, ContactSource, ContactStatus,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::tenant::activity;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -17,7 +17,10 @@ use super::{
 use crate::types::{ActivityKind, AuditEntityType};
 use platform::{
     auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
+    db::{
+        keyset::{PageRequest, SortKey, keyset},
+        sql::first_per_parent,
+    },
     error::{AppError, AppResult},
 };
 
@@ -92,14 +95,7 @@ pub async fn log<C: ConnectionTrait>(
     let after = audit::snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Activity,
-            entity_id: model.id,
-            before: None,
-            after: Some(&after),
-            revert_of: None,
-        },
+        Change::created(actor.user_id, AuditEntityType::Activity, model.id, &after),
     )
     .await?;
     Ok(model)
@@ -140,14 +136,14 @@ async fn set_completed<C: ConnectionTrait>(
     let after = audit::snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Activity,
-            entity_id: model.id,
-            before: Some(&before),
-            after: Some(&after),
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Activity,
+            model.id,
+            &before,
+            &after,
             revert_of,
-        },
+        ),
     )
     .await?;
     Ok(model)
@@ -178,14 +174,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     activity::Entity::delete_by_id(id).exec(conn).await?;
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Activity,
-            entity_id: id,
-            before: Some(&before),
-            after: None,
-            revert_of: None,
-        },
+        Change::deleted(actor.user_id, AuditEntityType::Activity, id, &before),
     )
     .await
 }
@@ -252,8 +241,7 @@ pub async fn count<C: ConnectionTrait>(conn: &C, filter: &ActivityFilter) -> App
         .await?)
 }
 
-/// The latest activity of each opportunity, in one statement (`LATERAL ... LIMIT 1` on
-/// PostgreSQL, a window function on SQLite).
+/// The latest activity of each opportunity, in one statement.
 pub async fn latest_per_opportunity<C: ConnectionTrait>(
     conn: &C,
     opportunity_ids: &[Uuid],
@@ -261,31 +249,16 @@ pub async fn latest_per_opportunity<C: ConnectionTrait>(
     if opportunity_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = conn.get_database_backend();
-    let values: Vec<sea_orm::Value> = opportunity_ids.iter().map(|id| (*id).into()).collect();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let keys = (1..=opportunity_ids.len())
-                .map(|i| format!("(${i}::uuid)"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(
-                "SELECT a.* FROM (VALUES {keys}) AS k(opportunity_id) CROSS JOIN LATERAL \
-                 (SELECT * FROM activities x WHERE x.opportunity_id = k.opportunity_id \
-                  ORDER BY x.id DESC LIMIT 1) a"
-            )
-        }
-        _ => {
-            let keys = vec!["?"; opportunity_ids.len()].join(", ");
-            format!(
-                "SELECT * FROM (SELECT a.*, ROW_NUMBER() OVER \
-                   (PARTITION BY a.opportunity_id ORDER BY a.id DESC) AS recency \
-                 FROM activities a WHERE a.opportunity_id IN ({keys})) WHERE recency = 1"
-            )
-        }
-    };
+    let statement = first_per_parent(
+        conn.get_database_backend(),
+        "activities",
+        "opportunity_id",
+        "x.id DESC",
+        opportunity_ids,
+        1,
+    );
     let rows = activity::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .from_raw_sql(statement)
         .all(conn)
         .await?;
     Ok(rows

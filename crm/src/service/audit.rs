@@ -53,6 +53,62 @@ pub struct Change<'a> {
     pub revert_of: Option<Uuid>,
 }
 
+impl<'a> Change<'a> {
+    /// `actor` created the entity; `after` is what it now is.
+    pub fn created(
+        actor: Uuid,
+        entity_type: AuditEntityType,
+        entity_id: Uuid,
+        after: &'a Snapshot,
+    ) -> Self {
+        Self {
+            actor,
+            entity_type,
+            entity_id,
+            before: None,
+            after: Some(after),
+            revert_of: None,
+        }
+    }
+
+    /// `actor` changed the entity from `before` to `after`, restoring what `revert_of`
+    /// replaced when it is set.
+    pub fn updated(
+        actor: Uuid,
+        entity_type: AuditEntityType,
+        entity_id: Uuid,
+        before: &'a Snapshot,
+        after: &'a Snapshot,
+        revert_of: Option<Uuid>,
+    ) -> Self {
+        Self {
+            actor,
+            entity_type,
+            entity_id,
+            before: Some(before),
+            after: Some(after),
+            revert_of,
+        }
+    }
+
+    /// `actor` deleted the entity; `before` is what it was.
+    pub fn deleted(
+        actor: Uuid,
+        entity_type: AuditEntityType,
+        entity_id: Uuid,
+        before: &'a Snapshot,
+    ) -> Self {
+        Self {
+            actor,
+            entity_type,
+            entity_id,
+            before: Some(before),
+            after: None,
+            revert_of: None,
+        }
+    }
+}
+
 /// Records a change; its action follows from what exists before and after. An update that
 /// changed nothing records nothing.
 pub async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> AppResult<()> {

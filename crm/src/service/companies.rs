@@ -81,14 +81,7 @@ pub async fn create<C: ConnectionTrait>(
     let after = audit::snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Company,
-            entity_id: model.id,
-            before: None,
-            after: Some(&after),
-            revert_of: None,
-        },
+        Change::created(actor.user_id, AuditEntityType::Company, model.id, &after),
     )
     .await?;
     Ok(model)
@@ -127,14 +120,14 @@ pub async fn update<C: ConnectionTrait>(
     let after = audit::snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Company,
-            entity_id: id,
-            before: Some(&before),
-            after: Some(&after),
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Company,
+            id,
+            &before,
+            &after,
             revert_of,
-        },
+        ),
     )
     .await?;
     Ok(model)
@@ -146,14 +139,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     company::Entity::delete_by_id(id).exec(conn).await?;
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Company,
-            entity_id: id,
-            before: Some(&before),
-            after: None,
-            revert_of: None,
-        },
+        Change::deleted(actor.user_id, AuditEntityType::Company, id, &before),
     )
     .await
 }

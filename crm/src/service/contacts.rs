@@ -275,14 +275,7 @@ pub async fn create<C: ConnectionTrait>(
     let after = contact_snapshot(&model, &new.tags);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Contact,
-            entity_id: model.id,
-            before: None,
-            after: Some(&after),
-            revert_of: None,
-        },
+        Change::created(actor.user_id, AuditEntityType::Contact, model.id, &after),
     )
     .await?;
     Ok(model)
@@ -368,14 +361,14 @@ pub async fn update<C: ConnectionTrait>(
     let after = contact_snapshot(&model, &tags);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Contact,
-            entity_id: id,
-            before: Some(&before),
-            after: Some(&after),
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Contact,
+            id,
+            &before,
+            &after,
             revert_of,
-        },
+        ),
     )
     .await?;
     Ok(model)
@@ -388,14 +381,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     contact::Entity::delete_by_id(id).exec(conn).await?;
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Contact,
-            entity_id: id,
-            before: Some(&before),
-            after: None,
-            revert_of: None,
-        },
+        Change::deleted(actor.user_id, AuditEntityType::Contact, id, &before),
     )
     .await
 }

@@ -3,7 +3,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{NaiveDate, Utc};
-use entity::tenant::{activity, company, contact, opportunity, pipeline_stage, stage_change, user};
+use entity::{
+    positioned::{ColumnMask, Positioned, RowReader},
+    tenant::{activity, company, contact, opportunity, pipeline_stage, stage_change, user},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Set, Statement,
@@ -16,12 +19,14 @@ use super::{
     Patch,
     audit::{self, Change, Snapshot},
     ensure_company, ensure_user, find_contact, find_opportunity, like_pattern, pipelines,
-    positioned::{ColumnMask, Positioned, RowReader},
 };
 use crate::types::{AuditEntityType, OpportunityStatus, StageKind};
 use platform::{
     auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
+    db::{
+        keyset::{PageRequest, SortKey, keyset},
+        sql::Sql,
+    },
     domain::Money,
     error::{AppError, AppResult},
 };
@@ -208,14 +213,12 @@ pub async fn create<C: ConnectionTrait>(
     let after = snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Opportunity,
-            entity_id: model.id,
-            before: None,
-            after: Some(&after),
-            revert_of: None,
-        },
+        Change::created(
+            actor.user_id,
+            AuditEntityType::Opportunity,
+            model.id,
+            &after,
+        ),
     )
     .await?;
     Ok(model)
@@ -264,14 +267,14 @@ pub async fn update<C: ConnectionTrait>(
     let after = snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Opportunity,
-            entity_id: id,
-            before: Some(&before),
-            after: Some(&after),
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Opportunity,
+            id,
+            &before,
+            &after,
             revert_of,
-        },
+        ),
     )
     .await?;
     Ok(model)
@@ -383,14 +386,14 @@ async fn place<C: ConnectionTrait>(
     let after = snapshot(&model);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Opportunity,
-            entity_id: current.id,
-            before: Some(&before),
-            after: Some(&after),
-            revert_of: None,
-        },
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Opportunity,
+            current.id,
+            &before,
+            &after,
+            None,
+        ),
     )
     .await?;
     Ok(model)
@@ -439,14 +442,14 @@ pub async fn close<C: ConnectionTrait>(
             let after = snapshot(&model);
             audit::record(
                 conn,
-                Change {
-                    actor: actor.user_id,
-                    entity_type: AuditEntityType::Opportunity,
-                    entity_id: id,
-                    before: Some(&before),
-                    after: Some(&after),
-                    revert_of: None,
-                },
+                Change::updated(
+                    actor.user_id,
+                    AuditEntityType::Opportunity,
+                    id,
+                    &before,
+                    &after,
+                    None,
+                ),
             )
             .await?;
             Ok(model)
@@ -471,14 +474,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     let before = snapshot(&current);
     audit::record(
         conn,
-        Change {
-            actor: actor.user_id,
-            entity_type: AuditEntityType::Opportunity,
-            entity_id: id,
-            before: Some(&before),
-            after: None,
-            revert_of: None,
-        },
+        Change::deleted(actor.user_id, AuditEntityType::Opportunity, id, &before),
     )
     .await
 }
@@ -783,27 +779,17 @@ pub async fn stage_totals<C: ConnectionTrait>(
     if stage_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = conn.get_database_backend();
-    let placeholders = match backend {
-        DbBackend::Postgres => (1..=stage_ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => vec!["?"; stage_ids.len()].join(", "),
-    };
-    let sql = format!(
+    let mut sql = Sql::on(conn);
+    let stages = sql.bind_list(stage_ids.iter().copied());
+    let text = format!(
         "SELECT o.stage_id, o.currency, COUNT(*) AS count, CAST(SUM(o.value_amount) AS BIGINT) AS amount \
          FROM opportunities o JOIN pipeline_stages s ON s.id = o.stage_id \
-         WHERE o.stage_id IN ({placeholders}) AND o.status = s.kind \
+         WHERE o.stage_id IN ({stages}) AND o.status = s.kind \
          GROUP BY o.stage_id, o.currency ORDER BY o.stage_id, o.currency"
     );
-    let rows = StageCurrencyTotal::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        sql,
-        stage_ids.iter().map(|id| sea_orm::Value::from(*id)),
-    ))
-    .all(conn)
-    .await?;
+    let rows = StageCurrencyTotal::find_by_statement(sql.statement(text))
+        .all(conn)
+        .await?;
     let mut totals: HashMap<Uuid, StageTotals> = HashMap::new();
     for row in rows {
         totals
@@ -837,22 +823,17 @@ pub async fn with_edges<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> AppResult<Option<(opportunity::Model, Edges)>> {
-    let backend = conn.get_database_backend();
     let joins = CardJoins {
         edges: CardColumns::ALL,
         stage: true,
     };
-    let placeholder = match backend {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    };
-    let sql = format!(
+    let mut sql = Sql::on(conn);
+    let text = format!(
         "SELECT {columns} FROM opportunities o {CARD_EDGES} \
-         LEFT JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.id = {placeholder}",
-        columns = joins.columns()
+         LEFT JOIN pipeline_stages s ON s.id = o.stage_id WHERE o.id = {id}",
+        columns = joins.columns(),
+        id = sql.bind(id)
     );
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
-        .await?;
+    let row = conn.query_one_raw(sql.statement(text)).await?;
     Ok(row.map(|row| joins.decode(&row)).transpose()?)
 }

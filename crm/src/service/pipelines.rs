@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use entity::tenant::{opportunity, pipeline, pipeline_stage};
+use entity::{
+    positioned::{ColumnMask, Positioned, RowReader},
+    tenant::{opportunity, pipeline, pipeline_stage},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, Set, Statement,
@@ -13,7 +16,6 @@ use uuid::Uuid;
 use super::{
     audit::{self, Change, Snapshot},
     opportunities::{self, StageTotals},
-    positioned::{ColumnMask, Positioned, RowReader},
     required_text,
 };
 use crate::types::{AuditEntityType, StageKind};

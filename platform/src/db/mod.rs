@@ -1,3 +1,5 @@
-//! Database helpers every vertical shares.
+//! Database helpers every vertical shares: keyset pagination, and SQL written once for both
+//! backends.
 
 pub mod keyset;
+pub mod sql;

@@ -1,4 +1,5 @@
-//! Models decoded from a joined row by position.
+//! Models decoded from a joined row by position: every vertical's hand-written joins read
+//! their models this way.
 //!
 //! A row that joins several tables names its columns `prefix + column`; decoded by name,
 //! every value costs a formatted name, a lookup, and for each NULL a formatted message
@@ -12,8 +13,11 @@
 //! answering that selection only. The board's cards select this way: decoding and sending
 //! 62 columns per card where the card showed 12 cost PostgreSQL a third of its time on the
 //! board and the server a fifth of its own.
+//!
+//! A model's list lives here, beside its entity, because Rust lets only the crate that
+//! defines a model or the trait implement one for the other.
 
-use entity::tenant::{activity, company, contact, opportunity, pipeline, pipeline_stage, user};
+use crate::tenant::{activity, company, contact, opportunity, pipeline, pipeline_stage, user};
 use sea_orm::{DbErr, QueryResult, TryGetable};
 use uuid::Uuid;
 
