@@ -15,7 +15,7 @@ use crate::{
     AppContext,
     auth::Role,
     crm::{
-        service::pipelines::{self, NewStage},
+        pipelines::{self, NewStage},
         types::{ActivityKind, ContactSource, ContactStatus, StageKind},
     },
     error::{AppError, AppResult},

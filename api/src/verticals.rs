@@ -7,7 +7,7 @@
 use async_graphql::{EmptySubscription, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use admin::schema::{AdminMutation, AdminQuery};
-use crm::schema::{CrmMutation, CrmQuery, CrmSubscription};
+use crm::{CrmMutation, CrmQuery, CrmSubscription};
 use dashboard::schema::{DashboardQuery, DashboardSubscription};
 use identity::{
     event_log::{EventsQuery, EventsSubscription},

@@ -1,23 +1,88 @@
-//! CRM: contacts, companies, pipelines with stages, opportunities, activities, the figures
-//! sales teams ask for, and the audit trail with history and revert.
+//! CRM: contacts, companies, pipelines with stages and the live board, opportunities,
+//! activities, the figures sales teams ask for, and the audit trail with history and revert.
+//!
+//! One folder per entity, each the same shape: `mod.rs` its rules (the service, testable
+//! without HTTP), `schema.rs` its GraphQL objects, inputs and root fields, `loader.rs` its
+//! dataloaders. `shared.rs` holds what they share.
 
-pub(crate) mod loader;
-pub mod schema;
-pub mod service;
+pub mod activities;
+pub mod audit;
+pub mod companies;
+pub mod contacts;
+pub mod figures;
+pub mod opportunities;
+pub mod pipelines;
+mod shared;
 pub mod types;
 
-use platform::{Verticals, graphql::subscriptions::Sharing};
+use std::sync::Arc;
+
+use async_graphql::{MergedObject, Request};
+use platform::{
+    Verticals, attach_loaders,
+    graphql::{batching::RequestSpawner, subscriptions::Sharing},
+    tenancy::TenantTx,
+};
+
+pub use pipelines::subscription::{BoardSnapshots, CrmSubscription, check_pipeline};
+pub use shared::Patch;
+
+/// The CRM's query fields, each entity's in the order the schema lists them.
+#[derive(MergedObject, Default)]
+pub struct CrmQuery(
+    contacts::schema::ContactsQuery,
+    companies::schema::CompaniesQuery,
+    pipelines::schema::PipelinesQuery,
+    opportunities::schema::OpportunitiesQuery,
+    activities::schema::ActivitiesQuery,
+    figures::schema::FiguresQuery,
+    audit::schema::AuditQuery,
+);
+
+/// The CRM's mutations, each entity's in the order the schema lists them.
+#[derive(MergedObject, Default)]
+pub struct CrmMutation(
+    contacts::schema::ContactsMutation,
+    companies::schema::CompaniesMutation,
+    pipelines::schema::PipelinesMutation,
+    opportunities::schema::OpportunitiesMutation,
+    activities::schema::ActivitiesMutation,
+    audit::schema::AuditMutation,
+);
 
 /// What the CRM brings to the platform: the board subscribers' shared snapshots, the
 /// shared live board, its loaders and a new tenant's default pipeline.
 pub fn register(verticals: &mut Verticals) {
-    verticals.add_state(schema::BoardSnapshots::default());
+    verticals.add_state(BoardSnapshots::default());
     verticals.share_subscription("pipelineBoard", Sharing::LiveOnly);
-    verticals.loaders.push(loader::attach);
+    verticals.loaders.push(attach);
     verticals.tenant_setup.push(|tx| {
         Box::pin(async move {
-            service::pipelines::seed_default_pipeline(tx).await?;
+            pipelines::seed_default_pipeline(tx).await?;
             Ok(())
         })
     });
+}
+
+/// Puts the CRM's loaders on a request.
+fn attach(request: Request, tx: &Arc<TenantTx>, spawner: &RequestSpawner) -> Request {
+    attach_loaders!(
+        request,
+        tx,
+        spawner,
+        contacts::loader::ContactById,
+        contacts::loader::TagsByContact,
+        contacts::loader::OpportunitiesByContact,
+        companies::loader::CompanyById,
+        companies::loader::ContactsByCompany,
+        companies::loader::OpportunitiesByCompany,
+        pipelines::loader::PipelineById,
+        pipelines::loader::StageById,
+        pipelines::loader::StagesByPipeline,
+        pipelines::loader::FirstOpportunitiesPerStage,
+        pipelines::loader::StageTotalsLoader,
+        opportunities::loader::OpportunityById,
+        opportunities::loader::LatestActivity,
+        opportunities::loader::StageHistory,
+    )
 }

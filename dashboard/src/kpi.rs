@@ -9,7 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crm::{
-    service::figures,
+    figures,
     types::{ActivityKind, ContactStatus, OpportunityStatus, StageKind},
 };
 use platform::error::AppResult;

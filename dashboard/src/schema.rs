@@ -99,7 +99,7 @@ impl DashboardSubscription {
             let pipeline = parse_id(&pipeline_id, "pipelineId")?;
             let tenant = platform::graphql::subscriber_tenant(ctx)?;
             let app = ctx.app()?;
-            crm::schema::check_pipeline(app, &tenant, pipeline).await?;
+            crm::check_pipeline(app, &tenant, pipeline).await?;
             Ok(live::watch(app, &tenant, pipeline, range)?
                 .map(|kpis| Dashboard::try_from(kpis.as_ref()).map_err(Into::into)))
         })

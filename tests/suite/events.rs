@@ -157,7 +157,7 @@ async fn crm_changes_publish_their_events_in_order() {
 async fn a_rolled_back_change_leaves_no_event_and_no_gap() {
     use api::{
         auth::{Principal, Role},
-        crm::service::contacts::{NewContact, create},
+        crm::contacts::{NewContact, create},
         crm::types::{ContactSource, ContactStatus},
         tenancy::TxMode,
     };

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use crate::{
-    crm::service::opportunities::weighted,
+    crm::opportunities::weighted,
     domain::Money,
     error::{AppError, AppResult},
     tenancy::{HostTarget, RawPool, Tenant},

@@ -1,13 +1,18 @@
-//! The figures sales teams ask for: pipeline value by stage, win and lead conversion.
+//! The figures sales teams ask for: cold leads, conversion, the pipeline by stage.
+
+pub mod schema;
 
 use chrono::{DateTime, Utc};
 use entity::tenant::{contact, opportunity};
+use platform::error::{AppError, AppResult};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::{opportunities, pipelines};
-use crate::types::{ContactStatus, OpportunityStatus};
-use platform::error::{AppError, AppResult};
+use crate::{
+    opportunities,
+    pipelines::{self, board::stage_totals},
+    types::{ContactStatus, OpportunityStatus},
+};
 
 /// Conversion over a date range.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +94,7 @@ pub async fn pipeline_figures<C: ConnectionTrait>(
     pipelines::find(conn, pipeline_id).await?;
     let stages = pipelines::stages_of(conn, pipeline_id).await?;
     let ids: Vec<Uuid> = stages.iter().map(|s| s.id).collect();
-    let mut totals = opportunities::stage_totals(conn, &ids).await?;
+    let mut totals = stage_totals(conn, &ids).await?;
     Ok(stages
         .into_iter()
         .map(|stage| {

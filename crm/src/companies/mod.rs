@@ -1,7 +1,15 @@
-//! Companies (accounts) that contacts and opportunities belong to.
+//! Companies and their contacts.
+
+pub mod loader;
+pub mod schema;
 
 use chrono::Utc;
 use entity::tenant::company;
+use platform::{
+    auth::Principal,
+    db::keyset::{PageRequest, SortKey, keyset},
+    error::{AppError, AppResult},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, Set,
@@ -10,16 +18,10 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    Patch,
+use crate::{
     audit::{self, Change, Snapshot},
-    ensure_user, like_pattern,
-};
-use crate::types::{AuditEntityType, CompanySize};
-use platform::{
-    auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
-    error::{AppError, AppResult},
+    shared::{Patch, ensure_user, like_pattern},
+    types::{AuditEntityType, CompanySize},
 };
 
 pub struct NewCompany {
@@ -177,7 +179,7 @@ pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<CompanyChanges> {
     Ok(changes)
 }
 
-fn condition(filter: &CompanyFilter) -> Condition {
+pub(crate) fn condition(filter: &CompanyFilter) -> Condition {
     let mut condition = Condition::all();
     if let Some(owner) = filter.owner_id {
         condition = condition.add(company::Column::OwnerId.eq(owner));

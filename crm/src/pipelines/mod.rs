@@ -1,11 +1,15 @@
-//! Pipelines and their ordered stages.
+//! Pipelines and their stages.
 
-use std::collections::HashMap;
+pub mod board;
+pub mod loader;
+pub mod schema;
+pub mod subscription;
 
 use chrono::Utc;
-use entity::{
-    positioned::{ColumnMask, Positioned, RowReader},
-    tenant::{opportunity, pipeline, pipeline_stage},
+use entity::tenant::{opportunity, pipeline, pipeline_stage};
+use platform::{
+    auth::Principal,
+    error::{AppError, AppResult},
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
@@ -13,19 +17,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
+use crate::{
     audit::{self, Change, Snapshot},
-    opportunities::{self, StageTotals},
-    required_text,
-};
-use crate::types::{AuditEntityType, StageKind};
-use platform::{
-    auth::Principal,
-    error::{AppError, AppResult},
+    opportunities::placement::place_in_stage,
+    shared::required_text,
+    types::{AuditEntityType, StageKind},
 };
 
 /// The stages of the pipeline a new tenant gets: name, win probability, kind.
-const DEFAULT_STAGES: &[(&str, i16, StageKind)] = &[
+pub(crate) const DEFAULT_STAGES: &[(&str, i16, StageKind)] = &[
     ("Lead", 10, StageKind::Open),
     ("Qualified", 25, StageKind::Open),
     ("Proposal", 50, StageKind::Open),
@@ -129,7 +129,7 @@ pub async fn seed_default_pipeline<C: ConnectionTrait>(conn: &C) -> AppResult<pi
     insert_pipeline(conn, "Sales".into(), true, stages).await
 }
 
-async fn insert_pipeline<C: ConnectionTrait>(
+pub(crate) async fn insert_pipeline<C: ConnectionTrait>(
     conn: &C,
     name: String,
     is_default: bool,
@@ -173,99 +173,7 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<pipeline::Model
         .await?)
 }
 
-/// The stages of each pipeline in `pipeline_ids`, in board order, in one statement.
-pub async fn stages_by_pipeline<C: ConnectionTrait>(
-    conn: &C,
-    pipeline_ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<pipeline_stage::Model>>> {
-    let rows = pipeline_stage::Entity::find()
-        .filter(pipeline_stage::Column::PipelineId.is_in(pipeline_ids.iter().copied()))
-        .order_by_asc(pipeline_stage::Column::PipelineId)
-        .order_by_asc(pipeline_stage::Column::Position)
-        .all(conn)
-        .await?;
-    let mut grouped: HashMap<Uuid, Vec<pipeline_stage::Model>> = HashMap::new();
-    for row in rows {
-        grouped.entry(row.pipeline_id).or_default().push(row);
-    }
-    Ok(grouped)
-}
-
-/// A pipeline with its stages in board order and, when asked for, each stage's totals.
-pub struct Board {
-    pub pipeline: pipeline::Model,
-    pub stages: Vec<(pipeline_stage::Model, Option<StageTotals>)>,
-}
-
-/// The pipeline, its stages and (with `totals`) each stage's count and value per currency
-/// (deals whose status matches the stage), in one statement: a board's head. Statements are
-/// what a request costs PostgreSQL most when tenants take turns, since each one is analysed
-/// and planned again under every other tenant's `search_path`.
-pub async fn board<C: ConnectionTrait>(conn: &C, id: Uuid, totals: bool) -> AppResult<Board> {
-    let backend = conn.get_database_backend();
-    let postgres = backend == DbBackend::Postgres;
-    let mut columns = format!(
-        "{}, {}",
-        pipeline::Model::select("p"),
-        pipeline_stage::Model::select("s")
-    );
-    let mut sql =
-        String::from("FROM pipelines p LEFT JOIN pipeline_stages s ON s.pipeline_id = p.id");
-    let mut values: Vec<sea_orm::Value> = vec![id.into()];
-    if totals {
-        columns.push_str(", t.currency, t.count, t.amount");
-        if postgres {
-            sql.push_str(
-                " LEFT JOIN LATERAL (SELECT o.currency, COUNT(*) AS count, \
-                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
-                   WHERE o.stage_id = s.id AND o.status = s.kind GROUP BY o.currency) t ON true",
-            );
-        } else {
-            // SQLite has no LATERAL: the pipeline's totals, grouped, joined to their stage.
-            sql.push_str(
-                " LEFT JOIN (SELECT o.stage_id, o.currency, COUNT(*) AS count, \
-                   CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
-                   JOIN pipeline_stages k ON k.id = o.stage_id \
-                   WHERE k.pipeline_id = ? AND o.status = k.kind \
-                   GROUP BY o.stage_id, o.currency) t ON t.stage_id = s.id",
-            );
-            values.push(id.into());
-        }
-    }
-    let key = if postgres { "$1" } else { "?" };
-    let order = if totals { ", t.currency" } else { "" };
-    let sql = format!("SELECT {columns} {sql} WHERE p.id = {key} ORDER BY s.position{order}");
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    let mut pipeline = None;
-    let mut stages: Vec<(pipeline_stage::Model, Option<StageTotals>)> = Vec::new();
-    for row in rows {
-        let mut reader = RowReader::new(&row);
-        let head = reader.model::<pipeline::Model>(ColumnMask::ALL)?;
-        pipeline.get_or_insert(head);
-        let Some(stage) = reader.optional::<pipeline_stage::Model>(ColumnMask::ALL)? else {
-            continue;
-        };
-        if stages.last().is_none_or(|(last, _)| last.id != stage.id) {
-            stages.push((stage, totals.then(StageTotals::default)));
-        }
-        if totals {
-            let currency: Option<String> = reader.value()?;
-            let count: Option<i64> = reader.value()?;
-            let amount: Option<i64> = reader.value()?;
-            if let (Some(currency), Some((_, Some(totals)))) = (currency, stages.last_mut()) {
-                totals.add(currency, count.unwrap_or(0), amount.unwrap_or(0));
-            }
-        }
-    }
-    Ok(Board {
-        pipeline: pipeline.ok_or(AppError::NotFound("pipeline"))?,
-        stages,
-    })
-}
-
-async fn record<C: ConnectionTrait>(
+pub(crate) async fn record<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     entity_type: AuditEntityType,
@@ -528,7 +436,7 @@ pub async fn reorder_stages<C: ConnectionTrait>(
     stages_of(conn, pipeline_id).await
 }
 
-async fn renumber<C: ConnectionTrait>(conn: &C, order: &[Uuid]) -> AppResult<()> {
+pub(crate) async fn renumber<C: ConnectionTrait>(conn: &C, order: &[Uuid]) -> AppResult<()> {
     for (position, id) in order.iter().enumerate() {
         pipeline_stage::Entity::update_many()
             .col_expr(
@@ -590,7 +498,7 @@ pub async fn delete_stage<C: ConnectionTrait>(
                 })?,
         };
         for opportunity in held {
-            opportunities::place_in_stage(conn, actor, opportunity, &target, None).await?;
+            place_in_stage(conn, actor, opportunity, &target, None).await?;
         }
     }
     let before = audit::snapshot(&stage);

@@ -1,7 +1,16 @@
-//! Contacts: leads and customers.
+//! Contacts: leads and customers, their tags and custom fields.
+
+pub mod loader;
+pub mod schema;
 
 use chrono::{DateTime, Utc};
 use entity::tenant::{contact, contact_tag};
+use platform::{
+    auth::Principal,
+    db::keyset::{PageRequest, SortKey, keyset},
+    domain::{Email, PhoneE164},
+    error::{AppError, AppResult, on_unique_violation},
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, Set,
@@ -10,23 +19,22 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{
-    Patch,
+use crate::{
     audit::{self, Change, Snapshot},
-    ensure_company, ensure_user, find_contact, like_pattern, optional_text, required_text,
-};
-use crate::types::{AuditEntityType, ContactSource, ContactStatus};
-use platform::{
-    auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
-    domain::{Email, PhoneE164},
-    error::{AppError, AppResult, on_unique_violation},
+    shared::{
+        Patch, ensure_company, ensure_user, find_contact, like_pattern, optional_text,
+        required_text,
+    },
+    types::{AuditEntityType, ContactSource, ContactStatus},
 };
 
-const MAX_TAGS: usize = 20;
-const MAX_TAG_CHARS: usize = 64;
-const MAX_CUSTOM_FIELDS: usize = 50;
-const MAX_CUSTOM_FIELDS_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TAGS: usize = 20;
+
+pub(crate) const MAX_TAG_CHARS: usize = 64;
+
+pub(crate) const MAX_CUSTOM_FIELDS: usize = 50;
+
+pub(crate) const MAX_CUSTOM_FIELDS_BYTES: usize = 16 * 1024;
 
 pub struct NewContact {
     pub first_name: String,
@@ -158,13 +166,13 @@ pub fn parse_last_name(raw: Option<&str>) -> AppResult<Option<String>> {
     optional_text(raw, "lastName", 200)
 }
 
-fn name_key(first: &str, last: Option<&str>) -> String {
+pub(crate) fn name_key(first: &str, last: Option<&str>) -> String {
     format!("{} {}", last.unwrap_or(""), first)
         .trim()
         .to_lowercase()
 }
 
-fn search_text(
+pub(crate) fn search_text(
     first: &str,
     last: Option<&str>,
     email: Option<&str>,
@@ -190,7 +198,7 @@ pub async fn tags_of<C: ConnectionTrait>(conn: &C, contact_id: Uuid) -> AppResul
     Ok(tags)
 }
 
-async fn replace_tags<C: ConnectionTrait>(
+pub(crate) async fn replace_tags<C: ConnectionTrait>(
     conn: &C,
     contact_id: Uuid,
     tags: &[String],
@@ -219,7 +227,7 @@ pub fn contact_snapshot(model: &contact::Model, tags: &[String]) -> Snapshot {
     snapshot
 }
 
-fn email_taken(email: &Email) -> AppError {
+pub(crate) fn email_taken(email: &Email) -> AppError {
     AppError::BadUserInput {
         field: "email".into(),
         message: format!("another contact already has the email {email}"),
@@ -434,7 +442,7 @@ pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<ContactChanges> {
     Ok(changes)
 }
 
-fn condition(filter: &ContactFilter) -> Condition {
+pub(crate) fn condition(filter: &ContactFilter) -> Condition {
     let mut condition = Condition::all();
     if !filter.statuses.is_empty() {
         condition = condition

@@ -1,17 +1,20 @@
 //! The CRM audit trail: every create, update and delete writes who, when, what and the
 //! changed fields before and after, in the same transaction as the change.
 
+pub mod schema;
+
 use chrono::Utc;
 use entity::tenant::audit_entry;
+use platform::error::AppResult;
+use platform::events::log as events;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::types::{AuditAction, AuditEntityType};
-use platform::{error::AppResult, events::log as events};
 
 /// Columns that change on every write or derive from others: never shown as changes.
-const NOISE: &[&str] = &["id", "created_at", "updated_at", "name_key", "search_text"];
+pub(crate) const NOISE: &[&str] = &["id", "created_at", "updated_at", "name_key", "search_text"];
 
 /// An entity's state as the audit trail sees it: a JSON object of field -> value.
 pub type Snapshot = Map<String, Value>;
@@ -24,7 +27,7 @@ pub fn snapshot<T: serde::Serialize>(model: &T) -> Snapshot {
 }
 
 /// The fields that differ, as `{field: {before, after}}`.
-fn diff(before: Option<&Snapshot>, after: Option<&Snapshot>) -> Map<String, Value> {
+pub(crate) fn diff(before: Option<&Snapshot>, after: Option<&Snapshot>) -> Map<String, Value> {
     let empty = Map::new();
     let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
     let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
@@ -162,7 +165,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> AppResu
 /// and `activity.completed`, and for opportunities `stage_changed`, `won`, `lost` and
 /// `reopened` (with `updated` only when other fields changed too). Each carries the entity
 /// as it now is (as it was, for a delete) and the changed fields, named as the API names them.
-fn domain_events(
+pub(crate) fn domain_events(
     entity_type: AuditEntityType,
     action: AuditAction,
     changes: &Map<String, Value>,
@@ -227,7 +230,7 @@ fn domain_events(
         .collect()
 }
 
-fn camel_case_keys(snapshot: &Snapshot) -> Map<String, Value> {
+pub(crate) fn camel_case_keys(snapshot: &Snapshot) -> Map<String, Value> {
     snapshot
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "name_key" | "search_text"))

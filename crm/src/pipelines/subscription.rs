@@ -4,28 +4,27 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
-use uuid::Uuid;
-
-use super::objects::OpportunityNode;
-use crate::service::{opportunities, pipelines};
 use platform::{
     AppContext,
-    auth::Role,
-    auth::RoleGuard,
+    auth::{Role, RoleGuard},
     error::{AppError, AppResult},
     events::follow::follow,
     graphql::ContextExt,
     parse_id,
     tenancy::Tenant,
 };
+use uuid::Uuid;
+
+use crate::{
+    opportunities::schema::OpportunityNode,
+    pipelines::{
+        self,
+        board::{Edges, with_edges},
+    },
+};
 
 /// An opportunity as one change left it, shared by every subscriber of this instance.
-pub type BoardSnapshot = Arc<
-    Option<(
-        entity::tenant::opportunity::Model,
-        Arc<opportunities::Edges>,
-    )>,
->;
+pub type BoardSnapshot = Arc<Option<(entity::tenant::opportunity::Model, Arc<Edges>)>>;
 
 /// Opportunities as board changes left them, by (tenant, opportunity, event), shared by
 /// every board subscriber on this instance.
@@ -143,7 +142,7 @@ impl CrmSubscription {
 
 /// The opportunity after event `seq`, loaded once on this instance however many subscribers
 /// ask at once (the cache joins concurrent loads of the same key).
-async fn snapshot(
+pub(crate) async fn snapshot(
     app: &AppContext,
     tenant: &Tenant,
     opportunity: Uuid,
@@ -154,9 +153,7 @@ async fn snapshot(
         .try_get_with((tenant.id, opportunity, seq), async {
             let loaded = app
                 .store
-                .read(tenant, |conn| {
-                    Box::pin(opportunities::with_edges(conn, opportunity))
-                })
+                .read(tenant, |conn| Box::pin(with_edges(conn, opportunity)))
                 .await?;
             Ok::<_, AppError>(Arc::new(
                 loaded.map(|(model, edges)| (model, Arc::new(edges))),

@@ -1,20 +1,11 @@
-//! Activities: calls, emails, meetings, WhatsApp messages, notes and tasks.
+//! Activities: calls, emails, meetings, WhatsApp messages and tasks.
+
+pub mod schema;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::tenant::activity;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
-};
-use uuid::Uuid;
-
-use super::{
-    audit::{self, Change, Snapshot},
-    contacts, find_contact, find_opportunity,
-};
-use crate::types::{ActivityKind, AuditEntityType};
 use platform::{
     auth::Principal,
     db::{
@@ -22,6 +13,18 @@ use platform::{
         sql::first_per_parent,
     },
     error::{AppError, AppResult},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change, Snapshot},
+    contacts,
+    shared::{find_contact, find_opportunity},
+    types::{ActivityKind, AuditEntityType},
 };
 
 pub struct NewActivity {
@@ -117,7 +120,7 @@ pub async fn complete_task<C: ConnectionTrait>(
     set_completed(conn, actor, current, Some(Utc::now()), None).await
 }
 
-async fn set_completed<C: ConnectionTrait>(
+pub(crate) async fn set_completed<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     current: activity::Model,
@@ -179,7 +182,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     .await
 }
 
-fn condition(filter: &ActivityFilter) -> Condition {
+pub(crate) fn condition(filter: &ActivityFilter) -> Condition {
     let mut condition = Condition::all();
     if !filter.kinds.is_empty() {
         condition =

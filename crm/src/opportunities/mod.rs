@@ -1,0 +1,395 @@
+//! Opportunities: created, updated, won, lost, deleted and reverted.
+
+pub mod loader;
+pub mod placement;
+pub mod schema;
+
+use chrono::{NaiveDate, Utc};
+use entity::tenant::{opportunity, stage_change};
+use platform::{
+    auth::Principal,
+    db::keyset::{PageRequest, SortKey, keyset},
+    domain::Money,
+    error::AppResult,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait, LikeExpr},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    audit::{self, Change, Snapshot},
+    opportunities::placement::{initial_stage, move_to, place, record_stage_change, stage_size},
+    pipelines,
+    shared::{Patch, ensure_company, ensure_user, find_contact, find_opportunity, like_pattern},
+    types::{AuditEntityType, OpportunityStatus, StageKind},
+};
+
+pub struct NewOpportunity {
+    pub title: String,
+    pub pipeline_id: Option<Uuid>,
+    pub stage_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    /// `None`: the creator.
+    pub owner_id: Option<Uuid>,
+    pub value: Money,
+    pub expected_close_date: Option<NaiveDate>,
+}
+
+#[derive(Default)]
+pub struct OpportunityChanges {
+    pub title: Option<String>,
+    pub contact_id: Patch<Uuid>,
+    pub company_id: Patch<Uuid>,
+    pub owner_id: Patch<Uuid>,
+    pub value: Option<Money>,
+    pub expected_close_date: Patch<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OpportunityFilter {
+    pub pipeline_id: Option<Uuid>,
+    pub stage_id: Option<Uuid>,
+    pub statuses: Vec<OpportunityStatus>,
+    pub owner_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    /// Part of the title.
+    pub search: Option<String>,
+}
+
+pub(crate) fn snapshot(model: &opportunity::Model) -> Snapshot {
+    audit::snapshot(model)
+}
+
+pub(crate) async fn check_references<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: Option<Uuid>,
+    company_id: Option<Uuid>,
+    owner_id: Option<Uuid>,
+) -> AppResult<()> {
+    if let Some(contact_id) = contact_id {
+        find_contact(conn, contact_id).await?;
+    }
+    if let Some(company_id) = company_id {
+        ensure_company(conn, company_id).await?;
+    }
+    if let Some(owner_id) = owner_id {
+        ensure_user(conn, owner_id).await?;
+    }
+    Ok(())
+}
+
+pub async fn create<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    new: NewOpportunity,
+) -> AppResult<opportunity::Model> {
+    let stage = initial_stage(conn, new.pipeline_id, new.stage_id).await?;
+    let owner_id = new.owner_id.unwrap_or(actor.user_id);
+    check_references(conn, new.contact_id, new.company_id, Some(owner_id)).await?;
+    pipelines::lock(conn, stage.pipeline_id).await?;
+    let kind = StageKind::from_stored(&stage.kind)?;
+    let status = OpportunityStatus::from(kind);
+    let now = Utc::now();
+    let model = opportunity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title: Set(new.title),
+        contact_id: Set(new.contact_id),
+        company_id: Set(new.company_id),
+        owner_id: Set(Some(owner_id)),
+        pipeline_id: Set(stage.pipeline_id),
+        stage_id: Set(stage.id),
+        value_amount: Set(new.value.minor()),
+        currency: Set(new.value.currency_code().to_owned()),
+        expected_close_date: Set(new.expected_close_date),
+        status: Set(status.as_str().into()),
+        lost_reason: Set(None),
+        stage_entered_at: Set(now),
+        position: Set(stage_size(conn, stage.id, None).await?),
+        closed_at: Set((status != OpportunityStatus::Open).then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    record_stage_change(conn, actor, model.id, None, stage.id).await?;
+    let after = snapshot(&model);
+    audit::record(
+        conn,
+        Change::created(
+            actor.user_id,
+            AuditEntityType::Opportunity,
+            model.id,
+            &after,
+        ),
+    )
+    .await?;
+    Ok(model)
+}
+
+pub async fn update<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    changes: OpportunityChanges,
+    revert_of: Option<Uuid>,
+) -> AppResult<opportunity::Model> {
+    let current = find_opportunity(conn, id).await?;
+    let set = |p: &Patch<Uuid>| match p {
+        Patch::Set(v) => Some(*v),
+        _ => None,
+    };
+    check_references(
+        conn,
+        set(&changes.contact_id),
+        set(&changes.company_id),
+        set(&changes.owner_id),
+    )
+    .await?;
+    let before = snapshot(&current);
+    let (value_amount, currency) = match changes.value {
+        Some(money) => (money.minor(), money.currency_code().to_owned()),
+        None => (current.value_amount, current.currency.clone()),
+    };
+    let model = opportunity::ActiveModel {
+        id: Set(id),
+        title: Set(changes.title.unwrap_or(current.title.clone())),
+        contact_id: Set(changes.contact_id.apply(current.contact_id)),
+        company_id: Set(changes.company_id.apply(current.company_id)),
+        owner_id: Set(changes.owner_id.apply(current.owner_id)),
+        value_amount: Set(value_amount),
+        currency: Set(currency),
+        expected_close_date: Set(changes
+            .expected_close_date
+            .apply(current.expected_close_date)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    let after = snapshot(&model);
+    audit::record(
+        conn,
+        Change::updated(
+            actor.user_id,
+            AuditEntityType::Opportunity,
+            id,
+            &before,
+            &after,
+            revert_of,
+        ),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Closes an opportunity as won or lost: it moves to the pipeline's first stage of that
+/// kind, or keeps its stage with the new status when the pipeline has none.
+pub async fn close<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    outcome: StageKind,
+    lost_reason: Option<String>,
+) -> AppResult<opportunity::Model> {
+    let current = find_opportunity(conn, id).await?;
+    pipelines::lock(conn, current.pipeline_id).await?;
+    let current = find_opportunity(conn, id).await?;
+    let stages = pipelines::stages_of(conn, current.pipeline_id).await?;
+    let target = stages.iter().find(|s| s.kind == outcome.as_str());
+    match target {
+        Some(stage) if stage.id == current.stage_id => {
+            place(
+                conn,
+                actor,
+                current.clone(),
+                stage,
+                Some(current.position),
+                lost_reason,
+            )
+            .await
+        }
+        Some(stage) => place(conn, actor, current, stage, None, lost_reason).await,
+        None => {
+            let before = snapshot(&current);
+            let status = OpportunityStatus::from(outcome);
+            let model = opportunity::ActiveModel {
+                id: Set(id),
+                status: Set(status.as_str().into()),
+                closed_at: Set(Some(Utc::now())),
+                lost_reason: Set(lost_reason),
+                updated_at: Set(Utc::now()),
+                ..Default::default()
+            }
+            .update(conn)
+            .await?;
+            let after = snapshot(&model);
+            audit::record(
+                conn,
+                Change::updated(
+                    actor.user_id,
+                    AuditEntityType::Opportunity,
+                    id,
+                    &before,
+                    &after,
+                    None,
+                ),
+            )
+            .await?;
+            Ok(model)
+        }
+    }
+}
+
+pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
+    let current = find_opportunity(conn, id).await?;
+    pipelines::lock(conn, current.pipeline_id).await?;
+    let current = find_opportunity(conn, id).await?;
+    opportunity::Entity::delete_by_id(id).exec(conn).await?;
+    opportunity::Entity::update_many()
+        .col_expr(
+            opportunity::Column::Position,
+            Expr::col(opportunity::Column::Position).sub(1),
+        )
+        .filter(opportunity::Column::StageId.eq(current.stage_id))
+        .filter(opportunity::Column::Position.gt(current.position))
+        .exec(conn)
+        .await?;
+    let before = snapshot(&current);
+    audit::record(
+        conn,
+        Change::deleted(actor.user_id, AuditEntityType::Opportunity, id, &before),
+    )
+    .await
+}
+
+/// Restores the values an audit entry replaced: fields by update, stage and position by a
+/// move (so positions and stage history stay right).
+pub async fn revert<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    values: &Snapshot,
+    revert_of: Uuid,
+) -> AppResult<opportunity::Model> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let uuid = |v: &Value| v.as_str().and_then(|s| Uuid::parse_str(s).ok());
+    let mut changes = OpportunityChanges::default();
+    let current = find_opportunity(conn, id).await?;
+    for (field, value) in values {
+        match field.as_str() {
+            "title" => changes.title = text(value),
+            "contact_id" => changes.contact_id = uuid(value).map_or(Patch::Clear, Patch::Set),
+            "company_id" => changes.company_id = uuid(value).map_or(Patch::Clear, Patch::Set),
+            "owner_id" => changes.owner_id = uuid(value).map_or(Patch::Clear, Patch::Set),
+            "expected_close_date" => {
+                changes.expected_close_date = text(value)
+                    .and_then(|d| d.parse::<NaiveDate>().ok())
+                    .map_or(Patch::Clear, Patch::Set)
+            }
+            _ => {}
+        }
+    }
+    if values.contains_key("value_amount") || values.contains_key("currency") {
+        let amount = values
+            .get("value_amount")
+            .and_then(Value::as_i64)
+            .unwrap_or(current.value_amount);
+        let currency = values
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or(&current.currency);
+        changes.value = Some(Money::from_stored(amount, currency)?);
+    }
+    let mut model = update(conn, actor, id, changes, Some(revert_of)).await?;
+    if values.contains_key("stage_id") || values.contains_key("position") {
+        let stage_id = values
+            .get("stage_id")
+            .and_then(uuid)
+            .unwrap_or(model.stage_id);
+        let position = values.get("position").and_then(Value::as_i64);
+        model = move_to(conn, actor, id, stage_id, position).await?;
+    }
+    Ok(model)
+}
+
+pub async fn stage_history<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<Vec<stage_change::Model>> {
+    Ok(stage_change::Entity::find()
+        .filter(stage_change::Column::OpportunityId.eq(id))
+        .order_by_asc(stage_change::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub(crate) fn condition(filter: &OpportunityFilter) -> Condition {
+    let mut condition = Condition::all();
+    if let Some(v) = filter.pipeline_id {
+        condition = condition.add(opportunity::Column::PipelineId.eq(v));
+    }
+    if let Some(v) = filter.stage_id {
+        condition = condition.add(opportunity::Column::StageId.eq(v));
+    }
+    if !filter.statuses.is_empty() {
+        condition = condition
+            .add(opportunity::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(v) = filter.owner_id {
+        condition = condition.add(opportunity::Column::OwnerId.eq(v));
+    }
+    if let Some(v) = filter.contact_id {
+        condition = condition.add(opportunity::Column::ContactId.eq(v));
+    }
+    if let Some(v) = filter.company_id {
+        condition = condition.add(opportunity::Column::CompanyId.eq(v));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        condition = condition.add(
+            Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                opportunity::Column::Title,
+            )))
+            .like(LikeExpr::new(like_pattern(search)).escape('\\')),
+        );
+    }
+    condition
+}
+
+/// Opportunities in creation order.
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    filter: &OpportunityFilter,
+    page: &PageRequest,
+) -> AppResult<Vec<opportunity::Model>> {
+    let select = opportunity::Entity::find().filter(condition(filter));
+    let mut rows = keyset(select, page, SortKey::Id, opportunity::Column::Id, false)?
+        .all(conn)
+        .await?;
+    if page.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+pub async fn count<C: ConnectionTrait>(conn: &C, filter: &OpportunityFilter) -> AppResult<u64> {
+    Ok(opportunity::Entity::find()
+        .filter(condition(filter))
+        .count(conn)
+        .await?)
+}
+
+/// `amount` x `probability` %, rounded half up to the minor unit.
+pub fn weighted(amount: i64, probability: i16) -> i64 {
+    ((i128::from(amount) * i128::from(probability) + 50) / 100) as i64
+}

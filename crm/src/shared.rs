@@ -1,0 +1,298 @@
+//! What the CRM's entities share: update patches, reference checks, text rules, and the GraphQL
+//! helpers every object uses.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, InputObject, Lookahead, MaybeUndefined};
+use entity::{
+    positioned::{ColumnMask, Positioned},
+    tenant::{company, contact, opportunity, user},
+};
+use identity::schema::{UserById, UserNode};
+use platform::{
+    db::sql::first_per_parent,
+    domain::Money,
+    error::{AppError, AppResult, GqlResult},
+    graphql::load_one,
+    parse_id,
+};
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+/// The first n rows of `table` per parent id (in creation order), one statement per
+/// distinct n. `table` and `parent` are names from this module, never input.
+pub(crate) async fn first_of_each<E, C>(
+    conn: &C,
+    table: &str,
+    parent: &str,
+    keys: &[(Uuid, u64)],
+    parent_of: impl Fn(&E::Model) -> Option<Uuid>,
+) -> AppResult<HashMap<(Uuid, u64), Vec<E::Model>>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut by_limit: HashMap<u64, Vec<Uuid>> = HashMap::new();
+    for (id, limit) in keys {
+        by_limit.entry(*limit).or_default().push(*id);
+    }
+    let backend = conn.get_database_backend();
+    let mut loaded: HashMap<(Uuid, u64), Vec<E::Model>> = HashMap::new();
+    for (limit, ids) in by_limit {
+        let statement = first_per_parent(backend, table, parent, "x.id", &ids, limit);
+        let rows = E::find().from_raw_sql(statement).all(conn).await?;
+        for id in &ids {
+            loaded.entry((*id, limit)).or_default();
+        }
+        for row in rows {
+            if let Some(parent) = parent_of(&row) {
+                loaded.entry((parent, limit)).or_default().push(row);
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+pub(crate) fn opt_id(id: Option<&ID>, field: &str) -> AppResult<Option<uuid::Uuid>> {
+    id.map(|id| parse_id(id, field)).transpose()
+}
+
+pub(crate) fn patch_id(value: MaybeUndefined<ID>, field: &str) -> AppResult<Patch<uuid::Uuid>> {
+    Patch::from_graphql(value).try_map(|id| parse_id(&id, field))
+}
+
+pub(crate) fn patch_text(
+    value: MaybeUndefined<String>,
+    field: &str,
+    max: usize,
+) -> AppResult<Patch<String>> {
+    Ok(match Patch::from_graphql(value) {
+        Patch::Set(text) => match optional_text(Some(&text), field, max)? {
+            Some(text) => Patch::Set(text),
+            None => Patch::Clear,
+        },
+        Patch::Clear => Patch::Clear,
+        Patch::Keep => Patch::Keep,
+    })
+}
+
+#[derive(InputObject)]
+pub struct MoneyInput {
+    /// Major units, as a decimal string (`"1234.50"`) or number.
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl MoneyInput {
+    pub fn parse(&self, field: &str) -> AppResult<Money> {
+        Money::parse(self.amount, &self.currency, field)
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
+
+pub(crate) const MAX_EDGE_ITEMS: i32 = 100;
+
+pub(crate) fn id(uuid: uuid::Uuid) -> ID {
+    ID(uuid.to_string())
+}
+
+pub(crate) fn edge_limit(first: i32) -> AppResult<u64> {
+    if !(0..=MAX_EDGE_ITEMS).contains(&first) {
+        return Err(AppError::bad_input(
+            "first",
+            format!("first is between 0 and {MAX_EDGE_ITEMS}"),
+        ));
+    }
+    Ok(first as u64)
+}
+
+pub(crate) async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<UserNode>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(load_one::<UserById, _>(ctx, id)
+        .await?
+        .map(UserNode::try_from)
+        .transpose()?)
+}
+
+/// The columns of `M` that the fields selected under `field` read: `always`, then for each
+/// field its columns in `reads`. A field `reads` does not name reads every column, so a
+/// field added without its entry costs speed, never a wrong answer.
+pub(crate) fn columns_read<M: Positioned>(
+    field: &Lookahead<'_>,
+    always: &[&str],
+    reads: &[(&str, &[&str])],
+) -> ColumnMask {
+    let mut mask = ColumnMask::key().with::<M>(always);
+    for selection in field.selection_fields() {
+        for selected in selection.selection_set() {
+            if selected.name() == "__typename" {
+                continue;
+            }
+            mask = match reads.iter().find(|(name, _)| *name == selected.name()) {
+                Some((_, columns)) => mask.with::<M>(columns),
+                None => ColumnMask::ALL,
+            };
+        }
+    }
+    mask
+}
+
+/// A field of an update: left as is, cleared, or set.
+#[derive(Clone, Debug, Default)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn from_graphql(value: async_graphql::MaybeUndefined<T>) -> Self {
+        match value {
+            async_graphql::MaybeUndefined::Undefined => Self::Keep,
+            async_graphql::MaybeUndefined::Null => Self::Clear,
+            async_graphql::MaybeUndefined::Value(v) => Self::Set(v),
+        }
+    }
+
+    /// Maps a set value through a parser.
+    pub fn try_map<U>(self, parse: impl FnOnce(T) -> AppResult<U>) -> AppResult<Patch<U>> {
+        Ok(match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(v) => Patch::Set(parse(v)?),
+        })
+    }
+
+    /// The new value for a nullable column, given its current one.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(v) => Some(v),
+        }
+    }
+}
+
+pub(crate) async fn ensure_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound("user"))
+}
+
+pub(crate) async fn ensure_company<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
+    company::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|_| ())
+        .ok_or(AppError::NotFound("company"))
+}
+
+pub(crate) async fn find_contact<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<contact::Model> {
+    contact::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("contact"))
+}
+
+pub(crate) async fn find_opportunity<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> AppResult<opportunity::Model> {
+    opportunity::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("opportunity"))
+}
+
+/// Trims a required text input; empty or longer than `max` characters is `BAD_USER_INPUT`.
+pub(crate) fn required_text(raw: &str, field: &str, max: usize) -> AppResult<String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} cannot be empty"),
+        ));
+    }
+    if text.chars().count() > max {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} has at most {max} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Trims an optional text input; blank becomes `None`.
+pub(crate) fn optional_text(
+    raw: Option<&str>,
+    field: &str,
+    max: usize,
+) -> AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => required_text(text, field, max).map(Some),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern, lowercased.
+pub(crate) fn like_pattern(search: &str) -> String {
+    let mut escaped = String::with_capacity(search.len() + 2);
+    escaped.push('%');
+    for c in search.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::{
+        positioned::Positioned,
+        tenant::{activity, company, contact, user},
+    };
+    use identity::schema::UserNode;
+
+    use crate::{
+        activities::schema::ActivityNode, companies::schema::CompanyNode,
+        contacts::schema::ContactNode,
+    };
+
+    fn names_its_columns<M: Positioned>(reads: &[(&str, &[&str])]) {
+        for (field, columns) in reads {
+            for column in *columns {
+                assert!(
+                    M::COLUMNS.contains(column),
+                    "{field} reads unknown {column}"
+                );
+            }
+        }
+    }
+
+    /// A misspelt column would not break an answer (it reads every column), only slow it.
+    #[test]
+    fn every_read_names_a_column() {
+        names_its_columns::<contact::Model>(ContactNode::READS);
+        names_its_columns::<company::Model>(CompanyNode::READS);
+        names_its_columns::<user::Model>(UserNode::READS);
+        names_its_columns::<user::Model>(&[("", UserNode::ALWAYS_READS)]);
+        names_its_columns::<activity::Model>(ActivityNode::READS);
+    }
+}
