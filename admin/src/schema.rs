@@ -9,7 +9,7 @@ use platform::{
     auth::AdminPrincipal,
     domain::NewPassword,
     error::{AppError, AppResult, GqlResult},
-    graphql::pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+    graphql::pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     tenancy::{Tenant, TenantFilter, TenantStatus},
 };
 
@@ -159,11 +159,7 @@ impl AdminQuery {
                 page.backward,
             )
             .await?;
-        let total = if wants_total(ctx) {
-            app.registry.count(&filter).await? as i64
-        } else {
-            0
-        };
+        let total = total_if_asked(ctx, app.registry.count(&filter)).await?;
         Ok(page.connection(rows, |t| Cursor::id(t.id), |t| Ok(TenantNode(t)), total)?)
     }
 

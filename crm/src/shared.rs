@@ -10,6 +10,7 @@ use entity::{
 };
 use identity::schema::{UserById, UserNode};
 use platform::{
+    db::find_by_id,
     db::sql::first_per_parent,
     domain::Money,
     error::{AppError, AppResult, GqlResult},
@@ -183,39 +184,29 @@ impl<T> Patch<T> {
 }
 
 pub(crate) async fn ensure_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
-    user::Entity::find_by_id(id)
-        .one(conn)
-        .await?
+    find_by_id::<user::Entity, _>(conn, id, "user")
+        .await
         .map(|_| ())
-        .ok_or(AppError::NotFound("user"))
 }
 
 pub(crate) async fn ensure_company<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {
-    company::Entity::find_by_id(id)
-        .one(conn)
-        .await?
+    find_by_id::<company::Entity, _>(conn, id, "company")
+        .await
         .map(|_| ())
-        .ok_or(AppError::NotFound("company"))
 }
 
 pub(crate) async fn find_contact<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> AppResult<contact::Model> {
-    contact::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("contact"))
+    find_by_id::<contact::Entity, _>(conn, id, "contact").await
 }
 
 pub(crate) async fn find_opportunity<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> AppResult<opportunity::Model> {
-    opportunity::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("opportunity"))
+    find_by_id::<opportunity::Entity, _>(conn, id, "opportunity").await
 }
 
 /// Trims a required text input; empty or longer than `max` characters is `BAD_USER_INPUT`.

@@ -13,7 +13,7 @@ use platform::{
     graphql::{
         ContextExt,
         batching::RequestSpawner,
-        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
     tenancy::TenantTx,
@@ -153,11 +153,7 @@ impl AuthQuery {
         let page = PageRequest::parse(first, after, last, before)?;
         let conn = ctx.conn().await?;
         let rows = service::list_users(conn, &page).await?;
-        let total = if wants_total(ctx) {
-            service::count_users(conn).await? as i64
-        } else {
-            0
-        };
+        let total = total_if_asked(ctx, service::count_users(conn)).await?;
         Ok(page.connection(rows, |u| Cursor::id(u.id), UserNode::try_from, total)?)
     }
 }

@@ -15,6 +15,7 @@ use platform::{
         JwtKeys, OpaqueToken, Principal, Role, UserStatus, hash_password, hash_token, parse_role,
         verify_password,
     },
+    db::find_by_id,
     domain::{Email, NewPassword},
     error::{AppError, AppResult, on_unique_violation},
     events::log,
@@ -331,10 +332,7 @@ pub async fn logout<C: ConnectionTrait>(
 }
 
 pub async fn find_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<user::Model> {
-    user::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("user"))
+    find_by_id::<user::Entity, _>(conn, id, "user").await
 }
 
 /// Invites a user: creates them with the role and returns a one-time invite token.
@@ -453,19 +451,16 @@ pub async fn list_users<C: ConnectionTrait>(
     conn: &C,
     page: &platform::db::keyset::PageRequest,
 ) -> AppResult<Vec<user::Model>> {
-    use platform::db::keyset::{SortKey, keyset};
-    let query = keyset(
+    use platform::db::keyset::{SortKey, fetch_page};
+    fetch_page(
+        conn,
         user::Entity::find(),
         page,
         SortKey::Id,
         user::Column::Id,
         false,
-    )?;
-    let mut rows = query.all(conn).await?;
-    if page.backward {
-        rows.reverse();
-    }
-    Ok(rows)
+    )
+    .await
 }
 
 pub async fn count_users<C: ConnectionTrait>(conn: &C) -> AppResult<u64> {

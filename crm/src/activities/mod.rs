@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use entity::tenant::activity;
 use platform::{
     auth::Principal,
+    db::find_by_id,
     db::{
-        keyset::{PageRequest, SortKey, keyset},
+        keyset::{PageRequest, SortKey, fetch_page},
         sql::first_per_parent,
     },
     error::{AppError, AppResult},
@@ -48,10 +49,7 @@ pub struct ActivityFilter {
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<activity::Model> {
-    activity::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("activity"))
+    find_by_id::<activity::Entity, _>(conn, id, "activity").await
 }
 
 /// Logs an activity against a contact and/or an opportunity, and marks the contact (the
@@ -228,13 +226,7 @@ pub async fn list<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> AppResult<Vec<activity::Model>> {
     let select = activity::Entity::find().filter(condition(filter));
-    let mut rows = keyset(select, page, SortKey::Id, activity::Column::Id, true)?
-        .all(conn)
-        .await?;
-    if page.backward {
-        rows.reverse();
-    }
-    Ok(rows)
+    fetch_page(conn, select, page, SortKey::Id, activity::Column::Id, true).await
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C, filter: &ActivityFilter) -> AppResult<u64> {

@@ -9,7 +9,7 @@ use platform::{
     error::{AppResult, GqlResult},
     graphql::{
         ContextExt, load_one,
-        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
 };
@@ -162,11 +162,7 @@ impl ActivitiesQuery {
         let page = PageRequest::parse(first, after, last, before)?;
         let conn = ctx.conn().await?;
         let rows = activities::list(conn, &filter, &page).await?;
-        let total = if wants_total(ctx) {
-            activities::count(conn, &filter).await? as i64
-        } else {
-            0
-        };
+        let total = total_if_asked(ctx, activities::count(conn, &filter)).await?;
         Ok(page.connection(rows, |a| Cursor::id(a.id), |a| Ok(ActivityNode(a)), total)?)
     }
 }

@@ -9,7 +9,9 @@ use platform::{
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt,
-        pagination::{Cursor, Page, PageConnection, PageRequest, SortKey, keyset, wants_total},
+        pagination::{
+            Cursor, Page, PageConnection, PageRequest, SortKey, fetch_page, total_if_asked,
+        },
     },
     parse_id,
 };
@@ -110,24 +112,16 @@ impl AuditQuery {
         let conn = ctx.conn().await?;
         let select =
             audit_entry::Entity::find().filter(audit_entry::Column::EntityId.eq(entity_id));
-        let mut rows = keyset(
+        let rows = fetch_page(
+            conn,
             select.clone(),
             &page,
             SortKey::Id,
             audit_entry::Column::Id,
             false,
-        )?
-        .all(conn)
-        .await
-        .map_err(AppError::from)?;
-        if page.backward {
-            rows.reverse();
-        }
-        let total = if wants_total(ctx) {
-            select.count(conn).await.map_err(AppError::from)? as i64
-        } else {
-            0
-        };
+        )
+        .await?;
+        let total = total_if_asked(ctx, async { Ok(select.count(conn).await?) }).await?;
         Ok(page.connection(rows, |e| Cursor::id(e.id), AuditEntryNode::try_from, total)?)
     }
 }

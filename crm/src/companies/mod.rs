@@ -7,8 +7,9 @@ use chrono::Utc;
 use entity::tenant::company;
 use platform::{
     auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
-    error::{AppError, AppResult},
+    db::find_by_id,
+    db::keyset::{PageRequest, SortKey, fetch_page},
+    error::AppResult,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -52,10 +53,7 @@ pub struct CompanyFilter {
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<company::Model> {
-    company::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("company"))
+    find_by_id::<company::Entity, _>(conn, id, "company").await
 }
 
 pub async fn create<C: ConnectionTrait>(
@@ -208,19 +206,15 @@ pub async fn list<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> AppResult<Vec<company::Model>> {
     let select = company::Entity::find().filter(condition(filter));
-    let mut rows = keyset(
+    fetch_page(
+        conn,
         select,
         page,
         SortKey::Text(company::Column::NameKey),
         company::Column::Id,
         false,
-    )?
-    .all(conn)
-    .await?;
-    if page.backward {
-        rows.reverse();
-    }
-    Ok(rows)
+    )
+    .await
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C, filter: &CompanyFilter) -> AppResult<u64> {

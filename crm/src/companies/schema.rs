@@ -9,7 +9,7 @@ use platform::{
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt, load_one,
-        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
 };
@@ -280,11 +280,7 @@ impl CompaniesQuery {
         let page = PageRequest::parse(first, after, last, before)?;
         let conn = ctx.conn().await?;
         let rows = companies::list(conn, &filter, &page).await?;
-        let total = if wants_total(ctx) {
-            companies::count(conn, &filter).await? as i64
-        } else {
-            0
-        };
+        let total = total_if_asked(ctx, companies::count(conn, &filter)).await?;
         Ok(page.connection(
             rows,
             |c| Cursor::keyed(c.id, c.name_key.clone()),

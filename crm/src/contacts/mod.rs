@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::tenant::{contact, contact_tag};
 use platform::{
     auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
+    db::keyset::{PageRequest, SortKey, fetch_page},
     domain::{Email, PhoneE164},
     error::{AppError, AppResult, on_unique_violation},
 };
@@ -519,13 +519,7 @@ pub async fn list<C: ConnectionTrait>(
         ContactOrderField::UpdatedAt => SortKey::Timestamp(contact::Column::UpdatedAt),
         ContactOrderField::Name => SortKey::Text(contact::Column::NameKey),
     };
-    let mut rows = keyset(select, page, key, contact::Column::Id, descending)?
-        .all(conn)
-        .await?;
-    if page.backward {
-        rows.reverse();
-    }
-    Ok(rows)
+    fetch_page(conn, select, page, key, contact::Column::Id, descending).await
 }
 
 /// The cursor key of a contact in an ordering.

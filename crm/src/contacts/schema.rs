@@ -10,7 +10,7 @@ use platform::{
     error::{AppError, AppResult, GqlResult},
     graphql::{
         ContextExt, load_one,
-        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
 };
@@ -284,11 +284,7 @@ pub(crate) async fn contact_page(
     };
     let conn = ctx.conn().await?;
     let rows = contacts::list(conn, filter, field, direction == SortDirection::Desc, page).await?;
-    let total = if wants_total(ctx) {
-        contacts::count(conn, filter).await? as i64
-    } else {
-        0
-    };
+    let total = total_if_asked(ctx, contacts::count(conn, filter)).await?;
     page.connection(
         rows,
         |c| Cursor {

@@ -8,7 +8,7 @@ use chrono::{NaiveDate, Utc};
 use entity::tenant::{opportunity, stage_change};
 use platform::{
     auth::Principal,
-    db::keyset::{PageRequest, SortKey, keyset},
+    db::keyset::{PageRequest, SortKey, fetch_page},
     domain::Money,
     error::AppResult,
 };
@@ -373,13 +373,15 @@ pub async fn list<C: ConnectionTrait>(
     page: &PageRequest,
 ) -> AppResult<Vec<opportunity::Model>> {
     let select = opportunity::Entity::find().filter(condition(filter));
-    let mut rows = keyset(select, page, SortKey::Id, opportunity::Column::Id, false)?
-        .all(conn)
-        .await?;
-    if page.backward {
-        rows.reverse();
-    }
-    Ok(rows)
+    fetch_page(
+        conn,
+        select,
+        page,
+        SortKey::Id,
+        opportunity::Column::Id,
+        false,
+    )
+    .await
 }
 
 pub async fn count<C: ConnectionTrait>(conn: &C, filter: &OpportunityFilter) -> AppResult<u64> {

@@ -11,7 +11,7 @@ use platform::{
     error::{AppResult, GqlResult},
     graphql::{
         ContextExt, Money, load_one, money,
-        pagination::{Cursor, Page, PageConnection, PageRequest, wants_total},
+        pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
 };
@@ -314,11 +314,7 @@ impl OpportunitiesQuery {
         let page = PageRequest::parse(first, after, last, before)?;
         let conn = ctx.conn().await?;
         let rows = opportunities::list(conn, &filter, &page).await?;
-        let total = if wants_total(ctx) {
-            opportunities::count(conn, &filter).await? as i64
-        } else {
-            0
-        };
+        let total = total_if_asked(ctx, opportunities::count(conn, &filter)).await?;
         Ok(page.connection(
             rows,
             |o| Cursor::id(o.id),

@@ -9,6 +9,7 @@ use chrono::Utc;
 use entity::tenant::{opportunity, pipeline, pipeline_stage};
 use platform::{
     auth::Principal,
+    db::find_by_id,
     error::{AppError, AppResult},
 };
 use sea_orm::{
@@ -78,20 +79,14 @@ pub async fn lock<C: ConnectionTrait>(conn: &C, pipeline_id: Uuid) -> AppResult<
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<pipeline::Model> {
-    pipeline::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("pipeline"))
+    find_by_id::<pipeline::Entity, _>(conn, id, "pipeline").await
 }
 
 pub async fn find_stage<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
 ) -> AppResult<pipeline_stage::Model> {
-    pipeline_stage::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound("stage"))
+    find_by_id::<pipeline_stage::Entity, _>(conn, id, "stage").await
 }
 
 pub async fn stages_of<C: ConnectionTrait>(

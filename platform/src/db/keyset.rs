@@ -130,6 +130,27 @@ fn decode_cursor(cursor: &str, field: &str) -> AppResult<Cursor> {
         .ok_or_else(|| AppError::bad_input(field, "not a cursor returned by this API"))
 }
 
+/// The rows of one page of `select`, in page order: [`keyset`]'s query run, and a backward
+/// page's rows (fetched in reverse) put back in order.
+pub async fn fetch_page<E, C>(
+    conn: &C,
+    select: sea_orm::Select<E>,
+    page: &PageRequest,
+    key: SortKey<E::Column>,
+    id: E::Column,
+    descending: bool,
+) -> AppResult<Vec<E::Model>>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    let mut rows = keyset(select, page, key, id, descending)?.all(conn).await?;
+    if page.backward {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
 /// How a keyset-paginated list is ordered: by id alone, or by a key column then id.
 pub enum SortKey<C> {
     Id,

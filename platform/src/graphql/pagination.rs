@@ -7,7 +7,8 @@ use async_graphql::{
 };
 
 pub use crate::db::keyset::{
-    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortKey, encode_cursor, keyset,
+    Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest, SortKey, encode_cursor, fetch_page,
+    keyset,
 };
 use crate::error::AppResult;
 
@@ -63,4 +64,17 @@ impl PageConnection for PageRequest {
 /// Whether the client selected `totalCount`, so the count query runs only when asked for.
 pub fn wants_total(ctx: &async_graphql::Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
+}
+
+/// A connection's `totalCount`: `count` runs only when the selection asks for it (0 when it
+/// does not).
+pub async fn total_if_asked(
+    ctx: &async_graphql::Context<'_>,
+    count: impl Future<Output = AppResult<u64>>,
+) -> AppResult<i64> {
+    Ok(if wants_total(ctx) {
+        count.await? as i64
+    } else {
+        0
+    })
 }
