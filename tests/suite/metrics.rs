@@ -55,6 +55,13 @@ async fn metrics_ask_for_their_token_when_one_is_set() {
         body.contains("# TYPE nexo_sql_statements_total counter"),
         "{body}"
     );
+    // A vertical's own figure, registered by the dashboards, after the platform's.
+    assert!(
+        body.contains(
+            "# TYPE nexo_dashboard_computations_total counter\nnexo_dashboard_computations_total 0"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -94,11 +94,9 @@ pub async fn log<C: ConnectionTrait>(
         contacts::touch(conn, contact_id, now).await?;
     }
     let after = audit::snapshot(&model);
-    audit::record(
-        conn,
-        Change::created(actor.user_id, AuditEntityType::Activity, model.id, &after),
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Activity, model.id, &after)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -135,17 +133,15 @@ pub(crate) async fn set_completed<C: ConnectionTrait>(
     .update(conn)
     .await?;
     let after = audit::snapshot(&model);
-    audit::record(
-        conn,
-        Change::updated(
-            actor.user_id,
-            AuditEntityType::Activity,
-            model.id,
-            &before,
-            &after,
-            revert_of,
-        ),
+    Change::updated(
+        actor,
+        AuditEntityType::Activity,
+        model.id,
+        &before,
+        &after,
+        revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -173,11 +169,9 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     let current = find(conn, id).await?;
     let before = audit::snapshot(&current);
     activity::Entity::delete_by_id(id).exec(conn).await?;
-    audit::record(
-        conn,
-        Change::deleted(actor.user_id, AuditEntityType::Activity, id, &before),
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Activity, id, &before)
+        .record(conn)
+        .await
 }
 
 pub(crate) fn condition(filter: &ActivityFilter) -> Condition {

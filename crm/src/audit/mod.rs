@@ -5,8 +5,7 @@ pub mod schema;
 
 use chrono::Utc;
 use entity::tenant::audit_entry;
-use platform::error::AppResult;
-use platform::events::log as events;
+use platform::{auth::Principal, error::AppResult, events::log as events};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -59,13 +58,13 @@ pub struct Change<'a> {
 impl<'a> Change<'a> {
     /// `actor` created the entity; `after` is what it now is.
     pub fn created(
-        actor: Uuid,
+        actor: &Principal,
         entity_type: AuditEntityType,
         entity_id: Uuid,
         after: &'a Snapshot,
     ) -> Self {
         Self {
-            actor,
+            actor: actor.user_id,
             entity_type,
             entity_id,
             before: None,
@@ -77,7 +76,7 @@ impl<'a> Change<'a> {
     /// `actor` changed the entity from `before` to `after`, restoring what `revert_of`
     /// replaced when it is set.
     pub fn updated(
-        actor: Uuid,
+        actor: &Principal,
         entity_type: AuditEntityType,
         entity_id: Uuid,
         before: &'a Snapshot,
@@ -85,7 +84,7 @@ impl<'a> Change<'a> {
         revert_of: Option<Uuid>,
     ) -> Self {
         Self {
-            actor,
+            actor: actor.user_id,
             entity_type,
             entity_id,
             before: Some(before),
@@ -96,13 +95,13 @@ impl<'a> Change<'a> {
 
     /// `actor` deleted the entity; `before` is what it was.
     pub fn deleted(
-        actor: Uuid,
+        actor: &Principal,
         entity_type: AuditEntityType,
         entity_id: Uuid,
         before: &'a Snapshot,
     ) -> Self {
         Self {
-            actor,
+            actor: actor.user_id,
             entity_type,
             entity_id,
             before: Some(before),
@@ -112,9 +111,16 @@ impl<'a> Change<'a> {
     }
 }
 
+impl Change<'_> {
+    /// Records the change in the transaction of `conn`: its audit entry and its domain events.
+    pub async fn record<C: ConnectionTrait>(self, conn: &C) -> AppResult<()> {
+        record(conn, self).await
+    }
+}
+
 /// Records a change; its action follows from what exists before and after. An update that
 /// changed nothing records nothing.
-pub async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> AppResult<()> {
+async fn record<C: ConnectionTrait>(conn: &C, change: Change<'_>) -> AppResult<()> {
     let Change {
         actor,
         entity_type,

@@ -79,11 +79,9 @@ pub async fn create<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     let after = audit::snapshot(&model);
-    audit::record(
-        conn,
-        Change::created(actor.user_id, AuditEntityType::Company, model.id, &after),
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Company, model.id, &after)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -118,17 +116,15 @@ pub async fn update<C: ConnectionTrait>(
     .update(conn)
     .await?;
     let after = audit::snapshot(&model);
-    audit::record(
-        conn,
-        Change::updated(
-            actor.user_id,
-            AuditEntityType::Company,
-            id,
-            &before,
-            &after,
-            revert_of,
-        ),
+    Change::updated(
+        actor,
+        AuditEntityType::Company,
+        id,
+        &before,
+        &after,
+        revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -137,11 +133,9 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     let current = find(conn, id).await?;
     let before = audit::snapshot(&current);
     company::Entity::delete_by_id(id).exec(conn).await?;
-    audit::record(
-        conn,
-        Change::deleted(actor.user_id, AuditEntityType::Company, id, &before),
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Company, id, &before)
+        .record(conn)
+        .await
 }
 
 pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<CompanyChanges> {

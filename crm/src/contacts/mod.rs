@@ -281,11 +281,9 @@ pub async fn create<C: ConnectionTrait>(
     })?;
     replace_tags(conn, model.id, &new.tags).await?;
     let after = contact_snapshot(&model, &new.tags);
-    audit::record(
-        conn,
-        Change::created(actor.user_id, AuditEntityType::Contact, model.id, &after),
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Contact, model.id, &after)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -367,17 +365,15 @@ pub async fn update<C: ConnectionTrait>(
         None => current_tags,
     };
     let after = contact_snapshot(&model, &tags);
-    audit::record(
-        conn,
-        Change::updated(
-            actor.user_id,
-            AuditEntityType::Contact,
-            id,
-            &before,
-            &after,
-            revert_of,
-        ),
+    Change::updated(
+        actor,
+        AuditEntityType::Contact,
+        id,
+        &before,
+        &after,
+        revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -387,11 +383,9 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     let tags = tags_of(conn, id).await?;
     let before = contact_snapshot(&current, &tags);
     contact::Entity::delete_by_id(id).exec(conn).await?;
-    audit::record(
-        conn,
-        Change::deleted(actor.user_id, AuditEntityType::Contact, id, &before),
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Contact, id, &before)
+        .record(conn)
+        .await
 }
 
 /// Rebuilds an update from the values an audit entry replaced.

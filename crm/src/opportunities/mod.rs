@@ -119,16 +119,9 @@ pub async fn create<C: ConnectionTrait>(
     .await?;
     record_stage_change(conn, actor, model.id, None, stage.id).await?;
     let after = snapshot(&model);
-    audit::record(
-        conn,
-        Change::created(
-            actor.user_id,
-            AuditEntityType::Opportunity,
-            model.id,
-            &after,
-        ),
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Opportunity, model.id, &after)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -173,17 +166,15 @@ pub async fn update<C: ConnectionTrait>(
     .update(conn)
     .await?;
     let after = snapshot(&model);
-    audit::record(
-        conn,
-        Change::updated(
-            actor.user_id,
-            AuditEntityType::Opportunity,
-            id,
-            &before,
-            &after,
-            revert_of,
-        ),
+    Change::updated(
+        actor,
+        AuditEntityType::Opportunity,
+        id,
+        &before,
+        &after,
+        revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -229,17 +220,15 @@ pub async fn close<C: ConnectionTrait>(
             .update(conn)
             .await?;
             let after = snapshot(&model);
-            audit::record(
-                conn,
-                Change::updated(
-                    actor.user_id,
-                    AuditEntityType::Opportunity,
-                    id,
-                    &before,
-                    &after,
-                    None,
-                ),
+            Change::updated(
+                actor,
+                AuditEntityType::Opportunity,
+                id,
+                &before,
+                &after,
+                None,
             )
+            .record(conn)
             .await?;
             Ok(model)
         }
@@ -261,11 +250,9 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
         .exec(conn)
         .await?;
     let before = snapshot(&current);
-    audit::record(
-        conn,
-        Change::deleted(actor.user_id, AuditEntityType::Opportunity, id, &before),
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Opportunity, id, &before)
+        .record(conn)
+        .await
 }
 
 /// Restores the values an audit entry replaced: fields by update, stage and position by a

@@ -13,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Change},
+    audit::Change,
     pipelines,
     shared::find_opportunity,
     types::{AuditEntityType, OpportunityStatus, StageKind},
@@ -188,17 +188,15 @@ pub(crate) async fn place<C: ConnectionTrait>(
         record_stage_change(conn, actor, current.id, Some(current.stage_id), stage.id).await?;
     }
     let after = super::snapshot(&model);
-    audit::record(
-        conn,
-        Change::updated(
-            actor.user_id,
-            AuditEntityType::Opportunity,
-            current.id,
-            &before,
-            &after,
-            None,
-        ),
+    Change::updated(
+        actor,
+        AuditEntityType::Opportunity,
+        current.id,
+        &before,
+        &after,
+        None,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }

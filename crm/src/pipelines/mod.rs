@@ -168,29 +168,6 @@ pub async fn list<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<pipeline::Model
         .await?)
 }
 
-pub(crate) async fn record<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    entity_type: AuditEntityType,
-    entity_id: Uuid,
-    before: Option<&Snapshot>,
-    after: Option<&Snapshot>,
-    revert_of: Option<Uuid>,
-) -> AppResult<()> {
-    audit::record(
-        conn,
-        Change {
-            actor: actor.user_id,
-            entity_type,
-            entity_id,
-            before,
-            after,
-            revert_of,
-        },
-    )
-    .await
-}
-
 /// The most stages a pipeline has: a board is read whole.
 pub const MAX_STAGES: usize = 50;
 
@@ -220,16 +197,9 @@ pub async fn create<C: ConnectionTrait>(
     let is_first = pipeline::Entity::find().count(conn).await? == 0;
     let pipeline = insert_pipeline(conn, name, is_first, stages).await?;
     let after = audit::snapshot(&pipeline);
-    record(
-        conn,
-        actor,
-        AuditEntityType::Pipeline,
-        pipeline.id,
-        None,
-        Some(&after),
-        None,
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Pipeline, pipeline.id, &after)
+        .record(conn)
+        .await?;
     Ok(pipeline)
 }
 
@@ -251,15 +221,15 @@ pub async fn rename<C: ConnectionTrait>(
     .update(conn)
     .await?;
     let after = audit::snapshot(&model);
-    record(
-        conn,
+    Change::updated(
         actor,
         AuditEntityType::Pipeline,
         id,
-        Some(&before),
-        Some(&after),
+        &before,
+        &after,
         revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -292,16 +262,9 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
         .update(conn)
         .await?;
     }
-    record(
-        conn,
-        actor,
-        AuditEntityType::Pipeline,
-        id,
-        Some(&before),
-        None,
-        None,
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Pipeline, id, &before)
+        .record(conn)
+        .await
 }
 
 /// Adds a stage at `position` (default: the end).
@@ -336,16 +299,9 @@ pub async fn add_stage<C: ConnectionTrait>(
     order.insert(position as usize, model.id);
     renumber(conn, &order).await?;
     let after = audit::snapshot(&model);
-    record(
-        conn,
-        actor,
-        AuditEntityType::Stage,
-        model.id,
-        None,
-        Some(&after),
-        None,
-    )
-    .await?;
+    Change::created(actor, AuditEntityType::Stage, model.id, &after)
+        .record(conn)
+        .await?;
     find_stage(conn, model.id).await
 }
 
@@ -372,15 +328,15 @@ pub async fn update_stage<C: ConnectionTrait>(
     .update(conn)
     .await?;
     let after = audit::snapshot(&model);
-    record(
-        conn,
+    Change::updated(
         actor,
         AuditEntityType::Stage,
         id,
-        Some(&before),
-        Some(&after),
+        &before,
+        &after,
         revert_of,
     )
+    .record(conn)
     .await?;
     Ok(model)
 }
@@ -416,15 +372,15 @@ pub async fn reorder_stages<C: ConnectionTrait>(
             let mut moved = stage.clone();
             moved.position = new_position as i32;
             let after = audit::snapshot(&moved);
-            record(
-                conn,
+            Change::updated(
                 actor,
                 AuditEntityType::Stage,
                 stage.id,
-                Some(&before),
-                Some(&after),
+                &before,
+                &after,
                 None,
             )
+            .record(conn)
             .await?;
         }
     }
@@ -500,16 +456,9 @@ pub async fn delete_stage<C: ConnectionTrait>(
     pipeline_stage::Entity::delete_by_id(id).exec(conn).await?;
     let order: Vec<Uuid> = stages.iter().map(|s| s.id).filter(|s| *s != id).collect();
     renumber(conn, &order).await?;
-    record(
-        conn,
-        actor,
-        AuditEntityType::Stage,
-        id,
-        Some(&before),
-        None,
-        None,
-    )
-    .await
+    Change::deleted(actor, AuditEntityType::Stage, id, &before)
+        .record(conn)
+        .await
 }
 
 pub fn stage_changes_from_snapshot(values: &Snapshot) -> AppResult<StageChanges> {
