@@ -69,7 +69,7 @@ impl Deref for AppContext {
 impl AppContext {
     /// Connects to the database, brings the control plane up to date and loads the signing
     /// key (in development one is created in the data directory when none is configured).
-    pub async fn build(config: Config, verticals: Verticals) -> anyhow::Result<Self> {
+    pub async fn build(config: Config, mut verticals: Verticals) -> anyhow::Result<Self> {
         config.validate()?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -97,8 +97,9 @@ impl AppContext {
             events: events::bus::EventBus::default(),
             feeds: events::follow::Feeds::default(),
             subscriptions: events::slots::Subscriptions::default(),
+            // The executions own the list of shareable fields; it is not kept twice.
             shared_subscriptions: graphql::subscriptions::SharedExecutions::new(Arc::new(
-                verticals.shareable_subscriptions.clone(),
+                std::mem::take(&mut verticals.shareable_subscriptions),
             )),
             verticals,
             control_migrations_applied,

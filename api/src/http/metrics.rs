@@ -11,6 +11,7 @@ use axum::{
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use crate::{Metric, MetricKind};
 
 pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let app = &state.app;
@@ -28,45 +29,41 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         None if app.config.is_production() => return StatusCode::NOT_FOUND.into_response(),
         None => {}
     }
-    let counters = [
-        (
-            "nexo_sql_statements_total",
-            "counter",
-            "SQL statements run, not counting transaction control.",
-            app.store.statement_count(),
-        ),
-        (
-            "nexo_live_subscriptions",
-            "gauge",
-            "Subscriptions streaming on this instance.",
-            app.subscriptions.open() as u64,
-        ),
-        (
-            "nexo_shared_subscription_executions",
-            "gauge",
-            "Live subscription executions, each shared by its identical subscribers.",
-            app.shared_subscriptions.len() as u64,
-        ),
-        (
-            "nexo_event_feeds",
-            "gauge",
-            "Tenants whose event log this instance follows for subscribers.",
-            app.feeds.len() as u64,
-        ),
-    ];
-    let registered = app.verticals.metrics.iter().map(|metric| {
-        (
-            metric.name,
-            metric.kind.as_str(),
-            metric.help,
-            (metric.value)(app),
-        )
-    });
     let mut body = String::new();
-    for (name, kind, help, value) in counters.into_iter().chain(registered) {
+    for metric in PLATFORM_METRICS.iter().chain(&app.verticals.metrics) {
+        let (name, kind, help) = (metric.name, metric.kind.as_str(), metric.help);
+        let value = (metric.value)(app);
         body.push_str(&format!(
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
+
+/// The platform's own figures, before those the verticals registered.
+const PLATFORM_METRICS: [Metric; 4] = [
+    Metric {
+        name: "nexo_sql_statements_total",
+        kind: MetricKind::Counter,
+        help: "SQL statements run, not counting transaction control.",
+        value: |app| app.store.statement_count(),
+    },
+    Metric {
+        name: "nexo_live_subscriptions",
+        kind: MetricKind::Gauge,
+        help: "Subscriptions streaming on this instance.",
+        value: |app| app.subscriptions.open() as u64,
+    },
+    Metric {
+        name: "nexo_shared_subscription_executions",
+        kind: MetricKind::Gauge,
+        help: "Live subscription executions, each shared by its identical subscribers.",
+        value: |app| app.shared_subscriptions.len() as u64,
+    },
+    Metric {
+        name: "nexo_event_feeds",
+        kind: MetricKind::Gauge,
+        help: "Tenants whose event log this instance follows for subscribers.",
+        value: |app| app.feeds.len() as u64,
+    },
+];

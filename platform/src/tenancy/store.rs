@@ -2,7 +2,8 @@
 //!
 //! PostgreSQL: the control plane in schema `nexo` (its own small pool, `search_path=nexo`),
 //! every tenant in schema `t_<slug>` reached through one shared pool, each transaction
-//! starting with `SET LOCAL search_path`. SQLite: `control.db` plus `tenants/<slug>.db`, a
+//! starting with one statement that sets its search path (transaction-local) only if the
+//! schema holds the tenant's id. SQLite: `control.db` plus `tenants/<slug>.db`, a
 //! small pool per tenant file opened on first use and closed when idle.
 //!
 //! This module never takes a schema or file name from anything but a [`Slug`].

@@ -195,12 +195,13 @@ async fn log_activities(app: &TestApp, t: &TestTenant, created: &Reply) {
     }
 }
 
-/// Statements the board query runs, not counting its transaction's BEGIN, SET LOCAL and COMMIT.
+/// Statements the board query runs, not counting its transaction's control
+/// (BEGIN, the tenant's search path, COMMIT).
 async fn board_statements(app: &TestApp, t: &TestTenant, pipeline: &str) -> (u64, Reply) {
     counted(app, t, BOARD, json!({"id": pipeline})).await
 }
 
-/// Statements a query runs (not counting its transaction's BEGIN, SET LOCAL and COMMIT), and
+/// Statements a query runs (not counting its transaction's BEGIN, search path and COMMIT), and
 /// its reply.
 async fn counted(app: &TestApp, t: &TestTenant, query: &str, variables: Value) -> (u64, Reply) {
     let before = app.statements();
