@@ -10,6 +10,7 @@ use admin::schema::{AdminMutation, AdminQuery};
 use crm::{CrmMutation, CrmQuery, CrmSubscription};
 use dashboard::schema::{DashboardQuery, DashboardSubscription};
 use identity::{
+    audit_trail::{AuditMutation, AuditQuery},
     event_log::{EventsQuery, EventsSubscription},
     schema::{AuthMutation, AuthQuery},
 };
@@ -35,11 +36,11 @@ pub async fn context(config: Config) -> anyhow::Result<AppContext> {
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct TenantQuery(AuthQuery, CrmQuery, EventsQuery, DashboardQuery);
+pub struct TenantQuery(AuthQuery, CrmQuery, AuditQuery, EventsQuery, DashboardQuery);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct TenantMutation(AuthMutation, CrmMutation);
+pub struct TenantMutation(AuthMutation, CrmMutation, AuditMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
@@ -78,4 +79,51 @@ fn tenant_schema_builder(
 pub fn admin_schema(app: Option<AppContext>) -> AdminSchema {
     let builder = Schema::build(AdminQuery, AdminMutation, EmptySubscription);
     with_limits(builder, app).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use async_graphql::resolver_utils::EnumType;
+    use platform::audit::AuditEntityType;
+
+    use super::registered;
+
+    #[test]
+    fn the_event_catalog_names_each_type_once_after_its_entity() {
+        let verticals = registered();
+        let mut seen = HashSet::new();
+        for event_type in verticals.event_types() {
+            assert!(seen.insert(event_type.name()), "{event_type:?} twice");
+            let (entity, what) = event_type.name().split_once('.').expect("entity.what");
+            assert_eq!(entity, event_type.entity());
+            assert!(!what.is_empty() && !what.contains('.'), "{event_type:?}");
+        }
+        for wanted in [
+            "contact.created",
+            "opportunity.stage_changed",
+            "user.deactivated",
+        ] {
+            assert!(seen.contains(wanted), "{wanted} is not in the catalog");
+        }
+    }
+
+    #[test]
+    fn every_audited_kind_has_its_revert_and_its_events() {
+        let verticals = registered();
+        for item in AuditEntityType::items() {
+            let kind = item.value;
+            assert!(
+                verticals.revertible(kind).is_some(),
+                "{kind:?} has no revert"
+            );
+            let created = verticals
+                .event_types()
+                .iter()
+                .filter(|t| t.entity() == kind.as_str())
+                .count();
+            assert!(created >= 3, "{kind:?} announces {created} event types");
+        }
+    }
 }

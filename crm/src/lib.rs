@@ -6,7 +6,6 @@
 //! dataloaders. `shared.rs` holds what they share.
 
 pub mod activities;
-pub mod audit;
 pub mod companies;
 pub mod contacts;
 pub mod figures;
@@ -20,6 +19,8 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, Request};
 use platform::{
     Verticals, attach_loaders,
+    audit::Revertible,
+    auth::Role,
     graphql::{batching::RequestSpawner, subscriptions::Sharing},
     tenancy::TenantTx,
 };
@@ -36,7 +37,6 @@ pub struct CrmQuery(
     opportunities::schema::OpportunitiesQuery,
     activities::schema::ActivitiesQuery,
     figures::schema::FiguresQuery,
-    audit::schema::AuditQuery,
 );
 
 /// The CRM's mutations, each entity's in the order the schema lists them.
@@ -47,15 +47,48 @@ pub struct CrmMutation(
     pipelines::schema::PipelinesMutation,
     opportunities::schema::OpportunitiesMutation,
     activities::schema::ActivitiesMutation,
-    audit::schema::AuditMutation,
 );
 
+const REVERT_REFUSAL: &str = "reverting a change needs the sales role or above";
+const PIPELINES_REFUSAL: &str = "pipelines are managed by managers and above";
+
 /// What the CRM brings to the platform: the board subscribers' shared snapshots, the
-/// shared live board, its loaders and a new tenant's default pipeline.
+/// shared live board, its loaders, its audited entities and how each is reverted, and a new
+/// tenant's default pipeline.
 pub fn register(verticals: &mut Verticals) {
     verticals.add_state(BoardSnapshots::default());
     verticals.share_subscription("pipelineBoard", Sharing::LiveOnly);
     verticals.loaders.push(attach);
+    verticals.audited::<contacts::events::Contacts>(Revertible {
+        min_role: Role::Sales,
+        refusal: REVERT_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(contacts::revert(conn, actor, restore)),
+    });
+    verticals.audited::<companies::events::Companies>(Revertible {
+        min_role: Role::Sales,
+        refusal: REVERT_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(companies::revert(conn, actor, restore)),
+    });
+    verticals.audited::<opportunities::events::Opportunities>(Revertible {
+        min_role: Role::Sales,
+        refusal: REVERT_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(opportunities::revert(conn, actor, restore)),
+    });
+    verticals.audited::<activities::events::Activities>(Revertible {
+        min_role: Role::Sales,
+        refusal: REVERT_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(activities::revert(conn, actor, restore)),
+    });
+    verticals.audited::<pipelines::events::Pipelines>(Revertible {
+        min_role: Role::Manager,
+        refusal: PIPELINES_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(pipelines::revert(conn, actor, restore)),
+    });
+    verticals.audited::<pipelines::events::Stages>(Revertible {
+        min_role: Role::Manager,
+        refusal: PIPELINES_REFUSAL,
+        revert: |conn, actor, restore| Box::pin(pipelines::revert_stage(conn, actor, restore)),
+    });
     verticals.tenant_setup.push(|tx| {
         Box::pin(async move {
             pipelines::seed_default_pipeline(tx).await?;

@@ -3,23 +3,24 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, Enum, ID, InputObject, Lookahead, MaybeUndefined};
+use async_graphql::{Enum, ID, InputObject, Lookahead, MaybeUndefined};
 use entity::{
     positioned::{ColumnMask, Positioned},
     tenant::{company, contact, opportunity, user},
 };
-use identity::schema::{UserById, UserNode};
+pub(crate) use identity::schema::user;
 use platform::{
     db::find_by_id,
     db::sql::first_per_parent,
     domain::Money,
-    error::{AppError, AppResult, GqlResult},
-    graphql::load_one,
+    error::{AppError, AppResult},
     parse_id,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
+
+pub use platform::domain::Patch;
 
 /// The first n rows of `table` per parent id (in creation order), one statement per
 /// distinct n. `table` and `parent` are names from this module, never input.
@@ -115,14 +116,6 @@ pub(crate) fn edge_limit(first: i32) -> AppResult<u64> {
     Ok(first as u64)
 }
 
-pub(crate) async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<UserNode>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(load_one::<UserById, _>(ctx, id)
-        .await?
-        .map(UserNode::try_from)
-        .transpose()?)
-}
-
 /// The columns of `M` that the fields selected under `field` read: `always`, then for each
 /// field its columns in `reads`. A field `reads` does not name reads every column, so a
 /// field added without its entry costs speed, never a wrong answer.
@@ -144,43 +137,6 @@ pub(crate) fn columns_read<M: Positioned>(
         }
     }
     mask
-}
-
-/// A field of an update: left as is, cleared, or set.
-#[derive(Clone, Debug, Default)]
-pub enum Patch<T> {
-    #[default]
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<T> Patch<T> {
-    pub fn from_graphql(value: async_graphql::MaybeUndefined<T>) -> Self {
-        match value {
-            async_graphql::MaybeUndefined::Undefined => Self::Keep,
-            async_graphql::MaybeUndefined::Null => Self::Clear,
-            async_graphql::MaybeUndefined::Value(v) => Self::Set(v),
-        }
-    }
-
-    /// Maps a set value through a parser.
-    pub fn try_map<U>(self, parse: impl FnOnce(T) -> AppResult<U>) -> AppResult<Patch<U>> {
-        Ok(match self {
-            Self::Keep => Patch::Keep,
-            Self::Clear => Patch::Clear,
-            Self::Set(v) => Patch::Set(parse(v)?),
-        })
-    }
-
-    /// The new value for a nullable column, given its current one.
-    pub fn apply(self, current: Option<T>) -> Option<T> {
-        match self {
-            Self::Keep => current,
-            Self::Clear => None,
-            Self::Set(v) => Some(v),
-        }
-    }
 }
 
 pub(crate) async fn ensure_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<()> {

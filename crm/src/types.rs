@@ -1,40 +1,7 @@
 //! The CRM's closed vocabularies, shared by the services and the GraphQL API. Each is stored
 //! as its lowercase name.
 
-use async_graphql::Enum;
-
-use platform::error::{AppError, AppResult};
-
-macro_rules! stored_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-
-            /// Reads a stored value; anything else is a bug in the data, not user input.
-            pub fn from_stored(raw: &str) -> AppResult<Self> {
-                match raw {
-                    $($text => Ok(Self::$variant),)+
-                    other => Err(AppError::internal(format!(
-                        concat!("unknown ", stringify!($name), " {:?} stored"),
-                        other
-                    ))),
-                }
-            }
-        }
-    };
-}
-
-stored_enum!(
+platform::stored_enum!(
     /// Where a contact came from.
     ContactSource {
         Website => "website",
@@ -47,7 +14,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+platform::stored_enum!(
     /// Where a contact stands: leads become customers or are lost.
     ContactStatus {
         New => "new",
@@ -58,7 +25,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+platform::stored_enum!(
     /// What a stage means for the deals in it.
     StageKind {
         /// Deals in progress.
@@ -70,7 +37,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+platform::stored_enum!(
     OpportunityStatus {
         Open => "open",
         Won => "won",
@@ -78,7 +45,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+platform::stored_enum!(
     ActivityKind {
         Call => "call",
         Email => "email",
@@ -89,7 +56,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+platform::stored_enum!(
     /// Headcount bands.
     CompanySize {
         /// 1-10 people.
@@ -102,28 +69,6 @@ stored_enum!(
         Large => "large",
         /// More than 1000 people.
         Enterprise => "enterprise",
-    }
-);
-
-stored_enum!(
-    /// What kind of thing an audit entry is about.
-    AuditEntityType {
-        Contact => "contact",
-        Company => "company",
-        Opportunity => "opportunity",
-        Activity => "activity",
-        Pipeline => "pipeline",
-        Stage => "stage",
-    }
-);
-
-stored_enum!(
-    AuditAction {
-        Create => "create",
-        Update => "update",
-        Delete => "delete",
-        /// An update that restored earlier values.
-        Revert => "revert",
     }
 );
 

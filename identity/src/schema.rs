@@ -13,6 +13,7 @@ use platform::{
     graphql::{
         ContextExt,
         batching::RequestSpawner,
+        load_one,
         pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
     parse_id,
@@ -312,4 +313,13 @@ async fn redeem(
     )
     .await?;
     Ok(AuthSession::try_from(session)?)
+}
+
+/// The user `id` names, through the request's loader.
+pub async fn user(ctx: &Context<'_>, id: Option<uuid::Uuid>) -> GqlResult<Option<UserNode>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(load_one::<UserById, _>(ctx, id)
+        .await?
+        .map(UserNode::try_from)
+        .transpose()?)
 }

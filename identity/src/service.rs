@@ -420,8 +420,7 @@ pub async fn deactivate<C: ConnectionTrait>(
     log::append(
         conn,
         log::NewEvent {
-            event_type: "user.deactivated".to_owned(),
-            entity_type: "user",
+            event_type: crate::USER_DEACTIVATED,
             entity_id: target.id,
             actor: Some(actor.user_id),
             payload: serde_json::json!({"email": updated.email}),

@@ -4,6 +4,7 @@
 use std::{fmt, sync::LazyLock};
 
 use regex::Regex;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::AppError;
 
@@ -171,6 +172,121 @@ impl PhoneE164 {
     }
 }
 
+/// A field of an update: left as is, cleared, or set.
+#[derive(Clone, Debug, Default)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn from_graphql(value: async_graphql::MaybeUndefined<T>) -> Self {
+        match value {
+            async_graphql::MaybeUndefined::Undefined => Self::Keep,
+            async_graphql::MaybeUndefined::Null => Self::Clear,
+            async_graphql::MaybeUndefined::Value(v) => Self::Set(v),
+        }
+    }
+
+    /// Maps a set value through a parser.
+    pub fn try_map<U>(
+        self,
+        parse: impl FnOnce(T) -> Result<U, AppError>,
+    ) -> Result<Patch<U>, AppError> {
+        Ok(match self {
+            Self::Keep => Patch::Keep,
+            Self::Clear => Patch::Clear,
+            Self::Set(v) => Patch::Set(parse(v)?),
+        })
+    }
+
+    /// The new value for a nullable column, given its current one.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(v) => Some(v),
+        }
+    }
+}
+
+/// Read from a stored snapshot: null clears, a value sets; a field the snapshot leaves out
+/// keeps (with `#[serde(default)]` on the struct).
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Self::Clear, Self::Set))
+    }
+}
+
+/// The stored values of these types were valid when written: read back, they are parsed
+/// again all the same.
+macro_rules! deserialize_by_parsing {
+    ($($name:ident),+) => {$(
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(deserializer)?;
+                Self::parse(&raw, stringify!($name)).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        concat!("{:?} is not a valid ", stringify!($name)),
+                        raw
+                    ))
+                })
+            }
+        }
+    )+};
+}
+
+deserialize_by_parsing!(Email, PhoneE164);
+
+/// A closed vocabulary stored as lowercase names and served as a GraphQL enum:
+/// `as_str` for storage, `from_stored` (and `Deserialize`) to read it back.
+#[macro_export]
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// Reads a stored value; anything else is a bug in the data, not user input.
+            pub fn from_stored(raw: &str) -> $crate::error::AppResult<Self> {
+                match raw {
+                    $($text => Ok(Self::$variant),)+
+                    other => Err($crate::error::AppError::internal(format!(
+                        concat!("unknown ", stringify!($name), " {:?} stored"),
+                        other
+                    ))),
+                }
+            }
+        }
+
+        /// Read from a stored snapshot (an audit entry's values).
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let raw = <String as $crate::__serde::Deserialize>::deserialize(deserializer)?;
+                Self::from_stored(&raw).map_err(|_| {
+                    $crate::__serde::de::Error::custom(format!(
+                        concat!("unknown ", stringify!($name), " {:?}"),
+                        raw
+                    ))
+                })
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +345,26 @@ mod tests {
     fn passwords() {
         assert!(NewPassword::parse("short", "password").is_err());
         assert!(NewPassword::parse("long enough!", "password").is_ok());
+    }
+
+    #[test]
+    fn stored_values_read_back_as_patches() {
+        #[derive(Default, Deserialize)]
+        #[serde(default)]
+        struct Changes {
+            email: Patch<Email>,
+            phone: Patch<PhoneE164>,
+            name: Patch<String>,
+        }
+        let changes: Changes = serde_json::from_value(serde_json::json!({
+            "email": "ann@example.com",
+            "phone": null,
+        }))
+        .expect("reads back");
+        assert!(matches!(changes.email, Patch::Set(e) if e.as_str() == "ann@example.com"));
+        assert!(matches!(changes.phone, Patch::Clear));
+        assert!(matches!(changes.name, Patch::Keep));
+        let broken = serde_json::from_value::<Changes>(serde_json::json!({"email": "nope"}));
+        assert!(broken.is_err());
     }
 }

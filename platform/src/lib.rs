@@ -4,6 +4,7 @@
 //! plumbing and database helpers, and the [`AppContext`] that carries them. See
 //! `ARCHITECTURE.md`.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -29,6 +30,8 @@ use uuid::Uuid;
 
 pub use config::Config;
 use error::{AppError, AppResult};
+#[doc(hidden)]
+pub use serde as __serde;
 
 /// The services every request shares. Cheap to clone.
 #[derive(Clone)]
@@ -144,6 +147,10 @@ pub struct Verticals {
     pub tenant_setup: Vec<TenantSetup>,
     /// Served on `/metrics` after the platform's own.
     pub metrics: Vec<Metric>,
+    /// Every domain event type the verticals announce.
+    event_types: Vec<events::catalog::EventType>,
+    /// How an update of each audited kind is reverted.
+    revertible: HashMap<audit::AuditEntityType, audit::Revertible>,
 }
 
 /// A vertical's figure on `/metrics`.
@@ -182,6 +189,28 @@ impl Verticals {
         sharing: graphql::subscriptions::Sharing,
     ) {
         self.shareable_subscriptions.insert(field, sharing);
+    }
+
+    /// Adds event types to the catalog.
+    pub fn announce(&mut self, types: &[events::catalog::EventType]) {
+        self.event_types.extend_from_slice(types);
+    }
+
+    /// Declares an audited entity: its event types join the catalog, and the revert of its
+    /// updates is `revert`.
+    pub fn audited<A: audit::Audited>(&mut self, revert: audit::Revertible) {
+        self.announce(A::EVENTS);
+        self.revertible.insert(A::KIND, revert);
+    }
+
+    /// The catalog: every event type the verticals announce, in registration order.
+    pub fn event_types(&self) -> &[events::catalog::EventType] {
+        &self.event_types
+    }
+
+    /// How an update of `kind` is reverted, when its vertical said.
+    pub fn revertible(&self, kind: audit::AuditEntityType) -> Option<&audit::Revertible> {
+        self.revertible.get(&kind)
     }
 }
 

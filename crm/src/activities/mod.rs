@@ -1,5 +1,6 @@
 //! Activities: calls, emails, meetings, WhatsApp messages and tasks.
 
+pub mod events;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -21,12 +22,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use self::events::Activities;
 use crate::{
-    audit::{self, Change, Snapshot},
     contacts,
-    shared::{find_contact, find_opportunity},
-    types::{ActivityKind, AuditEntityType},
+    shared::{Patch, find_contact, find_opportunity},
+    types::ActivityKind,
 };
+use platform::audit::{self, Audited, Restore};
+use serde::Deserialize;
 
 pub struct NewActivity {
     pub kind: ActivityKind,
@@ -93,8 +96,7 @@ pub async fn log<C: ConnectionTrait>(
     if let Some(contact_id) = touched_contact {
         contacts::touch(conn, contact_id, now).await?;
     }
-    let after = audit::snapshot(&model);
-    Change::created(actor, AuditEntityType::Activity, model.id, &after)
+    Activities::created(actor, model.id, &model)
         .record(conn)
         .await?;
     Ok(model)
@@ -123,7 +125,6 @@ pub(crate) async fn set_completed<C: ConnectionTrait>(
     completed_at: Option<DateTime<Utc>>,
     revert_of: Option<Uuid>,
 ) -> AppResult<activity::Model> {
-    let before = audit::snapshot(&current);
     let model = activity::ActiveModel {
         id: Set(current.id),
         completed_at: Set(completed_at),
@@ -132,46 +133,38 @@ pub(crate) async fn set_completed<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    let after = audit::snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Activity,
-        model.id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Activities::updated(actor, model.id, &current, &model, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
-/// Restores what an audit entry replaced (today: whether a task was completed).
+/// Restores what an audit entry replaced (today: whether a task was completed), as a revert
+/// of it.
 pub async fn revert<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
-    id: Uuid,
-    values: &Snapshot,
-    revert_of: Uuid,
-) -> AppResult<activity::Model> {
-    let current = find(conn, id).await?;
-    let completed_at = match values.get("completed_at") {
-        None => return Ok(current),
-        Some(value) => value
-            .as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc)),
+    restore: Restore,
+) -> AppResult<()> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Restored {
+        completed_at: Patch<DateTime<Utc>>,
+    }
+    let restored: Restored = audit::restore(&restore.values)?;
+    let current = find(conn, restore.entity_id).await?;
+    let completed_at = match restored.completed_at {
+        Patch::Keep => return Ok(()),
+        patch => patch.apply(None),
     };
-    set_completed(conn, actor, current, completed_at, Some(revert_of)).await
+    set_completed(conn, actor, current, completed_at, Some(restore.entry_id)).await?;
+    Ok(())
 }
 
 pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
     let current = find(conn, id).await?;
-    let before = audit::snapshot(&current);
     activity::Entity::delete_by_id(id).exec(conn).await?;
-    Change::deleted(actor, AuditEntityType::Activity, id, &before)
-        .record(conn)
-        .await
+    Activities::deleted(actor, id, &current).record(conn).await
 }
 
 pub(crate) fn condition(filter: &ActivityFilter) -> Condition {

@@ -1,5 +1,6 @@
 //! Companies and their contacts.
 
+pub mod events;
 pub mod loader;
 pub mod schema;
 
@@ -19,11 +20,13 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
+use self::events::Companies;
 use crate::{
-    audit::{self, Change, Snapshot},
     shared::{Patch, ensure_user, like_pattern},
-    types::{AuditEntityType, CompanySize},
+    types::CompanySize,
 };
+use platform::audit::{self, Audited, Restore};
+use serde::Deserialize;
 
 pub struct NewCompany {
     pub name: String,
@@ -35,7 +38,9 @@ pub struct NewCompany {
     pub owner_id: Option<Uuid>,
 }
 
-#[derive(Default)]
+/// Read from a stored snapshot by stored field names when an update is reverted.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct CompanyChanges {
     pub name: Option<String>,
     pub domain: Patch<String>,
@@ -78,8 +83,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    let after = audit::snapshot(&model);
-    Change::created(actor, AuditEntityType::Company, model.id, &after)
+    Companies::created(actor, model.id, &model)
         .record(conn)
         .await?;
     Ok(model)
@@ -96,7 +100,6 @@ pub async fn update<C: ConnectionTrait>(
     if let Patch::Set(owner_id) = changes.owner_id {
         ensure_user(conn, owner_id).await?;
     }
-    let before = audit::snapshot(&current);
     let name = changes.name.unwrap_or_else(|| current.name.clone());
     let model = company::ActiveModel {
         id: Set(id),
@@ -115,60 +118,34 @@ pub async fn update<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    let after = audit::snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Company,
-        id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Companies::updated(actor, id, &current, &model, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
 pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
     let current = find(conn, id).await?;
-    let before = audit::snapshot(&current);
     company::Entity::delete_by_id(id).exec(conn).await?;
-    Change::deleted(actor, AuditEntityType::Company, id, &before)
-        .record(conn)
-        .await
+    Companies::deleted(actor, id, &current).record(conn).await
 }
 
-pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<CompanyChanges> {
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    let mut changes = CompanyChanges::default();
-    for (field, value) in values {
-        match field.as_str() {
-            "name" => changes.name = text(value),
-            "domain" => changes.domain = text(value).map_or(Patch::Clear, Patch::Set),
-            "industry" => changes.industry = text(value).map_or(Patch::Clear, Patch::Set),
-            "size" => {
-                changes.size = match text(value) {
-                    None => Patch::Clear,
-                    Some(s) => Patch::Set(CompanySize::from_stored(&s)?),
-                }
-            }
-            "address" => {
-                changes.address = if value.is_null() {
-                    Patch::Clear
-                } else {
-                    Patch::Set(value.clone())
-                }
-            }
-            "owner_id" => {
-                changes.owner_id = value
-                    .as_str()
-                    .and_then(|s| Uuid::parse_str(s).ok())
-                    .map_or(Patch::Clear, Patch::Set)
-            }
-            _ => {}
-        }
-    }
-    Ok(changes)
+/// Restores the values an audit entry replaced, as a revert of it.
+pub async fn revert<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    restore: Restore,
+) -> AppResult<()> {
+    let changes = audit::restore(&restore.values)?;
+    update(
+        conn,
+        actor,
+        restore.entity_id,
+        changes,
+        Some(restore.entry_id),
+    )
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn condition(filter: &CompanyFilter) -> Condition {

@@ -1,5 +1,6 @@
 //! Contacts: leads and customers, their tags and custom fields.
 
+pub mod events;
 pub mod loader;
 pub mod schema;
 
@@ -19,14 +20,16 @@ use sea_orm::{
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use self::events::Contacts;
 use crate::{
-    audit::{self, Change, Snapshot},
     shared::{
         Patch, ensure_company, ensure_user, find_contact, like_pattern, optional_text,
         required_text,
     },
-    types::{AuditEntityType, ContactSource, ContactStatus},
+    types::{ContactSource, ContactStatus},
 };
+use platform::audit::{self, Audited, Restore, Snapshot};
+use serde::Deserialize;
 
 pub(crate) const MAX_TAGS: usize = 20;
 
@@ -50,7 +53,9 @@ pub struct NewContact {
     pub custom_fields: Map<String, Value>,
 }
 
-#[derive(Default)]
+/// Read from a stored snapshot by stored field names when an update is reverted.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct ContactChanges {
     pub first_name: Option<String>,
     pub last_name: Patch<String>,
@@ -281,7 +286,7 @@ pub async fn create<C: ConnectionTrait>(
     })?;
     replace_tags(conn, model.id, &new.tags).await?;
     let after = contact_snapshot(&model, &new.tags);
-    Change::created(actor, AuditEntityType::Contact, model.id, &after)
+    Contacts::created(actor, model.id, &after)
         .record(conn)
         .await?;
     Ok(model)
@@ -365,16 +370,9 @@ pub async fn update<C: ConnectionTrait>(
         None => current_tags,
     };
     let after = contact_snapshot(&model, &tags);
-    Change::updated(
-        actor,
-        AuditEntityType::Contact,
-        id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Contacts::updated(actor, id, &before, &after, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -383,57 +381,25 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     let tags = tags_of(conn, id).await?;
     let before = contact_snapshot(&current, &tags);
     contact::Entity::delete_by_id(id).exec(conn).await?;
-    Change::deleted(actor, AuditEntityType::Contact, id, &before)
-        .record(conn)
-        .await
+    Contacts::deleted(actor, id, &before).record(conn).await
 }
 
-/// Rebuilds an update from the values an audit entry replaced.
-pub fn changes_from_snapshot(values: &Snapshot) -> AppResult<ContactChanges> {
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    let uuid = |v: &Value| v.as_str().and_then(|s| Uuid::parse_str(s).ok());
-    let mut changes = ContactChanges::default();
-    for (field, value) in values {
-        match field.as_str() {
-            "first_name" => changes.first_name = text(value),
-            "last_name" => changes.last_name = text(value).map_or(Patch::Clear, Patch::Set),
-            "email" => {
-                changes.email = match text(value) {
-                    None => Patch::Clear,
-                    Some(e) => Patch::Set(Email::parse(&e, "email")?),
-                }
-            }
-            "phone" => {
-                changes.phone = match text(value) {
-                    None => Patch::Clear,
-                    Some(p) => Patch::Set(PhoneE164::parse(&p, "phone")?),
-                }
-            }
-            "company_id" => changes.company_id = uuid(value).map_or(Patch::Clear, Patch::Set),
-            "owner_id" => changes.owner_id = uuid(value).map_or(Patch::Clear, Patch::Set),
-            "source" => {
-                changes.source = text(value)
-                    .map(|s| ContactSource::from_stored(&s))
-                    .transpose()?
-            }
-            "status" => {
-                changes.status = text(value)
-                    .map(|s| ContactStatus::from_stored(&s))
-                    .transpose()?
-            }
-            "tags" => {
-                changes.tags = Some(
-                    value
-                        .as_array()
-                        .map(|tags| tags.iter().filter_map(text).collect())
-                        .unwrap_or_default(),
-                )
-            }
-            "custom_fields" => changes.custom_fields = value.as_object().cloned(),
-            _ => {}
-        }
-    }
-    Ok(changes)
+/// Restores the values an audit entry replaced, as a revert of it.
+pub async fn revert<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    restore: Restore,
+) -> AppResult<()> {
+    let changes = audit::restore(&restore.values)?;
+    update(
+        conn,
+        actor,
+        restore.entity_id,
+        changes,
+        Some(restore.entry_id),
+    )
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn condition(filter: &ContactFilter) -> Condition {

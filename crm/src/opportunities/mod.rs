@@ -1,5 +1,6 @@
 //! Opportunities: created, updated, won, lost, deleted and reverted.
 
+pub mod events;
 pub mod loader;
 pub mod placement;
 pub mod schema;
@@ -17,16 +18,17 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
     sea_query::{Expr, ExprTrait, LikeExpr},
 };
-use serde_json::Value;
 use uuid::Uuid;
 
+use self::events::Opportunities;
 use crate::{
-    audit::{self, Change, Snapshot},
     opportunities::placement::{initial_stage, move_to, place, record_stage_change, stage_size},
     pipelines,
     shared::{Patch, ensure_company, ensure_user, find_contact, find_opportunity, like_pattern},
-    types::{AuditEntityType, OpportunityStatus, StageKind},
+    types::{OpportunityStatus, StageKind},
 };
+use platform::audit::{self, Audited, Restore};
+use serde::Deserialize;
 
 pub struct NewOpportunity {
     pub title: String,
@@ -60,10 +62,6 @@ pub struct OpportunityFilter {
     pub company_id: Option<Uuid>,
     /// Part of the title.
     pub search: Option<String>,
-}
-
-pub(crate) fn snapshot(model: &opportunity::Model) -> Snapshot {
-    audit::snapshot(model)
 }
 
 pub(crate) async fn check_references<C: ConnectionTrait>(
@@ -118,8 +116,7 @@ pub async fn create<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     record_stage_change(conn, actor, model.id, None, stage.id).await?;
-    let after = snapshot(&model);
-    Change::created(actor, AuditEntityType::Opportunity, model.id, &after)
+    Opportunities::created(actor, model.id, &model)
         .record(conn)
         .await?;
     Ok(model)
@@ -144,7 +141,6 @@ pub async fn update<C: ConnectionTrait>(
         set(&changes.owner_id),
     )
     .await?;
-    let before = snapshot(&current);
     let (value_amount, currency) = match changes.value {
         Some(money) => (money.minor(), money.currency_code().to_owned()),
         None => (current.value_amount, current.currency.clone()),
@@ -165,17 +161,9 @@ pub async fn update<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    let after = snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Opportunity,
-        id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Opportunities::updated(actor, id, &current, &model, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -207,7 +195,6 @@ pub async fn close<C: ConnectionTrait>(
         }
         Some(stage) => place(conn, actor, current, stage, None, lost_reason).await,
         None => {
-            let before = snapshot(&current);
             let status = OpportunityStatus::from(outcome);
             let model = opportunity::ActiveModel {
                 id: Set(id),
@@ -219,17 +206,9 @@ pub async fn close<C: ConnectionTrait>(
             }
             .update(conn)
             .await?;
-            let after = snapshot(&model);
-            Change::updated(
-                actor,
-                AuditEntityType::Opportunity,
-                id,
-                &before,
-                &after,
-                None,
-            )
-            .record(conn)
-            .await?;
+            Opportunities::updated(actor, id, &current, &model, None)
+                .record(conn)
+                .await?;
             Ok(model)
         }
     }
@@ -249,60 +228,59 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
         .filter(opportunity::Column::Position.gt(current.position))
         .exec(conn)
         .await?;
-    let before = snapshot(&current);
-    Change::deleted(actor, AuditEntityType::Opportunity, id, &before)
+    Opportunities::deleted(actor, id, &current)
         .record(conn)
         .await
 }
 
-/// Restores the values an audit entry replaced: fields by update, stage and position by a
-/// move (so positions and stage history stay right).
+/// Restores the values an audit entry replaced, as a revert of it: fields by update, stage
+/// and position by a move (so positions and stage history stay right).
 pub async fn revert<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
-    id: Uuid,
-    values: &Snapshot,
-    revert_of: Uuid,
-) -> AppResult<opportunity::Model> {
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    let uuid = |v: &Value| v.as_str().and_then(|s| Uuid::parse_str(s).ok());
-    let mut changes = OpportunityChanges::default();
+    restore: Restore,
+) -> AppResult<()> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Restored {
+        title: Option<String>,
+        contact_id: Patch<Uuid>,
+        company_id: Patch<Uuid>,
+        owner_id: Patch<Uuid>,
+        expected_close_date: Patch<NaiveDate>,
+        value_amount: Option<i64>,
+        currency: Option<String>,
+        stage_id: Option<Uuid>,
+        position: Option<i64>,
+    }
+    let Restore {
+        entity_id: id,
+        values,
+        entry_id,
+    } = restore;
+    let restored: Restored = audit::restore(&values)?;
     let current = find_opportunity(conn, id).await?;
-    for (field, value) in values {
-        match field.as_str() {
-            "title" => changes.title = text(value),
-            "contact_id" => changes.contact_id = uuid(value).map_or(Patch::Clear, Patch::Set),
-            "company_id" => changes.company_id = uuid(value).map_or(Patch::Clear, Patch::Set),
-            "owner_id" => changes.owner_id = uuid(value).map_or(Patch::Clear, Patch::Set),
-            "expected_close_date" => {
-                changes.expected_close_date = text(value)
-                    .and_then(|d| d.parse::<NaiveDate>().ok())
-                    .map_or(Patch::Clear, Patch::Set)
-            }
-            _ => {}
-        }
+    let value = match (restored.value_amount, restored.currency) {
+        (None, None) => None,
+        (amount, currency) => Some(Money::from_stored(
+            amount.unwrap_or(current.value_amount),
+            currency.as_deref().unwrap_or(&current.currency),
+        )?),
+    };
+    let changes = OpportunityChanges {
+        title: restored.title,
+        contact_id: restored.contact_id,
+        company_id: restored.company_id,
+        owner_id: restored.owner_id,
+        value,
+        expected_close_date: restored.expected_close_date,
+    };
+    let model = update(conn, actor, id, changes, Some(entry_id)).await?;
+    if restored.stage_id.is_some() || restored.position.is_some() {
+        let stage_id = restored.stage_id.unwrap_or(model.stage_id);
+        move_to(conn, actor, id, stage_id, restored.position).await?;
     }
-    if values.contains_key("value_amount") || values.contains_key("currency") {
-        let amount = values
-            .get("value_amount")
-            .and_then(Value::as_i64)
-            .unwrap_or(current.value_amount);
-        let currency = values
-            .get("currency")
-            .and_then(Value::as_str)
-            .unwrap_or(&current.currency);
-        changes.value = Some(Money::from_stored(amount, currency)?);
-    }
-    let mut model = update(conn, actor, id, changes, Some(revert_of)).await?;
-    if values.contains_key("stage_id") || values.contains_key("position") {
-        let stage_id = values
-            .get("stage_id")
-            .and_then(uuid)
-            .unwrap_or(model.stage_id);
-        let position = values.get("position").and_then(Value::as_i64);
-        model = move_to(conn, actor, id, stage_id, position).await?;
-    }
-    Ok(model)
+    Ok(())
 }
 
 pub async fn stage_history<C: ConnectionTrait>(

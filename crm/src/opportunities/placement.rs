@@ -12,12 +12,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::events::Opportunities;
 use crate::{
-    audit::Change,
     pipelines,
     shared::find_opportunity,
-    types::{AuditEntityType, OpportunityStatus, StageKind},
+    types::{OpportunityStatus, StageKind},
 };
+use platform::audit::Audited;
 
 /// Resolves where a new opportunity goes: the named stage, else the first open stage of the
 /// named (or default) pipeline.
@@ -132,7 +133,6 @@ pub(crate) async fn place<C: ConnectionTrait>(
     position: Option<i64>,
     lost_reason: Option<String>,
 ) -> AppResult<opportunity::Model> {
-    let before = super::snapshot(&current);
     opportunity::Entity::update_many()
         .col_expr(
             opportunity::Column::Position,
@@ -187,16 +187,8 @@ pub(crate) async fn place<C: ConnectionTrait>(
     if stage_changed {
         record_stage_change(conn, actor, current.id, Some(current.stage_id), stage.id).await?;
     }
-    let after = super::snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Opportunity,
-        current.id,
-        &before,
-        &after,
-        None,
-    )
-    .record(conn)
-    .await?;
+    Opportunities::updated(actor, current.id, &current, &model, None)
+        .record(conn)
+        .await?;
     Ok(model)
 }

@@ -12,8 +12,8 @@ use platform::{
     error::{AppError, AppResult},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QueryResult, Statement,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult,
 };
 use uuid::Uuid;
 
@@ -61,63 +61,59 @@ pub async fn first_per_stage<C: ConnectionTrait>(
     if stages.is_empty() {
         return Ok(HashMap::new());
     }
-    let backend = conn.get_database_backend();
     // The board knows its stages: the cards' rows leave them out.
     let joins = CardJoins {
         edges,
         stage: false,
     };
     let columns = joins.columns();
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(stages.len() * 2 + 1);
-    let sql = match backend {
-        DbBackend::Postgres => {
-            let keys = (0..stages.len())
-                .map(|i| format!("(${}::uuid, ${}::text)", 2 * i + 1, 2 * i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
-            for (id, kind) in stages {
-                values.push((*id).into());
-                values.push(kind.as_str().into());
-            }
-            let activity = match edges.latest_activity {
-                Some(mask) => format!(
-                    " LEFT JOIN LATERAL (SELECT {} FROM activities x \
-                       WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true",
-                    activity::Model::select_masked("x", mask)
-                ),
-                None => String::new(),
-            };
-            format!(
-                "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id, kind) \
-                 CROSS JOIN LATERAL (SELECT {opportunity} FROM opportunities x \
-                   WHERE x.stage_id = k.stage_id AND x.status = k.kind \
-                   ORDER BY x.position, x.id LIMIT ${limit}) o {CARD_EDGES}{activity}",
-                opportunity = opportunity::Model::select("x"),
-                limit = 2 * stages.len() + 1
-            )
-        }
-        _ => {
-            let keys = vec!["?"; stages.len()].join(", ");
-            values.extend(stages.iter().map(|(id, _)| sea_orm::Value::from(*id)));
-            let activity = if edges.latest_activity.is_some() {
-                " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
-                   WHERE y.opportunity_id = o.id ORDER BY y.id DESC LIMIT 1)"
-            } else {
-                ""
-            };
-            format!(
-                "SELECT {columns} FROM (SELECT x.*, ROW_NUMBER() OVER \
-                   (PARTITION BY x.stage_id ORDER BY x.position, x.id) AS board_rank \
-                 FROM opportunities x JOIN pipeline_stages k ON k.id = x.stage_id \
-                 WHERE x.stage_id IN ({keys}) AND x.status = k.kind) o \
-                 {CARD_EDGES}{activity} WHERE o.board_rank <= ?"
-            )
-        }
+    let mut sql = Sql::on(conn);
+    let text = if sql.is_postgres() {
+        let keys = stages
+            .iter()
+            .map(|(id, kind)| {
+                format!(
+                    "({}, {})",
+                    sql.bind_as(*id, "uuid"),
+                    sql.bind_as(kind.as_str(), "text")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let activity = match edges.latest_activity {
+            Some(mask) => format!(
+                " LEFT JOIN LATERAL (SELECT {} FROM activities x \
+                   WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true",
+                activity::Model::select_masked("x", mask)
+            ),
+            None => String::new(),
+        };
+        format!(
+            "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id, kind) \
+             CROSS JOIN LATERAL (SELECT {opportunity} FROM opportunities x \
+               WHERE x.stage_id = k.stage_id AND x.status = k.kind \
+               ORDER BY x.position, x.id LIMIT {limit}) o {CARD_EDGES}{activity}",
+            opportunity = opportunity::Model::select("x"),
+            limit = sql.bind(limit as i64)
+        )
+    } else {
+        let keys = sql.bind_list(stages.iter().map(|(id, _)| *id));
+        let activity = if edges.latest_activity.is_some() {
+            " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
+               WHERE y.opportunity_id = o.id ORDER BY y.id DESC LIMIT 1)"
+        } else {
+            ""
+        };
+        format!(
+            "SELECT {columns} FROM (SELECT x.*, ROW_NUMBER() OVER \
+               (PARTITION BY x.stage_id ORDER BY x.position, x.id) AS board_rank \
+             FROM opportunities x JOIN pipeline_stages k ON k.id = x.stage_id \
+             WHERE x.stage_id IN ({keys}) AND x.status = k.kind) o \
+             {CARD_EDGES}{activity} WHERE o.board_rank <= {limit}",
+            limit = sql.bind(limit as i64)
+        )
     };
-    values.push((limit as i64).into());
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    let rows = conn.query_all_raw(sql.statement(text)).await?;
     let mut grouped: HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>> = HashMap::new();
     for row in rows {
         let (model, edges) = joins.decode(&row)?;
@@ -305,42 +301,40 @@ pub struct Board {
 /// what a request costs PostgreSQL most when tenants take turns, since each one is analysed
 /// and planned again under every other tenant's `search_path`.
 pub async fn board<C: ConnectionTrait>(conn: &C, id: Uuid, totals: bool) -> AppResult<Board> {
-    let backend = conn.get_database_backend();
-    let postgres = backend == DbBackend::Postgres;
+    let mut sql = Sql::on(conn);
     let mut columns = format!(
         "{}, {}",
         pipeline::Model::select("p"),
         pipeline_stage::Model::select("s")
     );
-    let mut sql =
+    let mut from =
         String::from("FROM pipelines p LEFT JOIN pipeline_stages s ON s.pipeline_id = p.id");
-    let mut values: Vec<sea_orm::Value> = vec![id.into()];
     if totals {
         columns.push_str(", t.currency, t.count, t.amount");
-        if postgres {
-            sql.push_str(
+        if sql.is_postgres() {
+            from.push_str(
                 " LEFT JOIN LATERAL (SELECT o.currency, COUNT(*) AS count, \
                    CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
                    WHERE o.stage_id = s.id AND o.status = s.kind GROUP BY o.currency) t ON true",
             );
         } else {
             // SQLite has no LATERAL: the pipeline's totals, grouped, joined to their stage.
-            sql.push_str(
+            from.push_str(&format!(
                 " LEFT JOIN (SELECT o.stage_id, o.currency, COUNT(*) AS count, \
                    CAST(SUM(o.value_amount) AS BIGINT) AS amount FROM opportunities o \
                    JOIN pipeline_stages k ON k.id = o.stage_id \
-                   WHERE k.pipeline_id = ? AND o.status = k.kind \
+                   WHERE k.pipeline_id = {} AND o.status = k.kind \
                    GROUP BY o.stage_id, o.currency) t ON t.stage_id = s.id",
-            );
-            values.push(id.into());
+                sql.bind(id)
+            ));
         }
     }
-    let key = if postgres { "$1" } else { "?" };
     let order = if totals { ", t.currency" } else { "" };
-    let sql = format!("SELECT {columns} {sql} WHERE p.id = {key} ORDER BY s.position{order}");
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    let text = format!(
+        "SELECT {columns} {from} WHERE p.id = {} ORDER BY s.position{order}",
+        sql.bind(id)
+    );
+    let rows = conn.query_all_raw(sql.statement(text)).await?;
     let mut pipeline = None;
     let mut stages: Vec<(pipeline_stage::Model, Option<StageTotals>)> = Vec::new();
     for row in rows {

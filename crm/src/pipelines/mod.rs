@@ -1,6 +1,7 @@
 //! Pipelines and their stages.
 
 pub mod board;
+pub mod events;
 pub mod loader;
 pub mod schema;
 pub mod subscription;
@@ -9,21 +10,19 @@ use chrono::Utc;
 use entity::tenant::{opportunity, pipeline, pipeline_stage};
 use platform::{
     auth::Principal,
-    db::find_by_id,
+    db::{find_by_id, sql::lock_row},
     error::{AppError, AppResult},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use crate::{
-    audit::{self, Change, Snapshot},
-    opportunities::placement::place_in_stage,
-    shared::required_text,
-    types::{AuditEntityType, StageKind},
-};
+use self::events::{Pipelines, Stages};
+use crate::{opportunities::placement::place_in_stage, shared::required_text, types::StageKind};
+use platform::audit::{self, Audited, Restore};
+use serde::Deserialize;
 
 /// The stages of the pipeline a new tenant gets: name, win probability, kind.
 pub(crate) const DEFAULT_STAGES: &[(&str, i16, StageKind)] = &[
@@ -42,7 +41,9 @@ pub struct NewStage {
     pub kind: StageKind,
 }
 
-#[derive(Clone, Debug, Default)]
+/// Read from a stored snapshot by stored field names when an update is reverted.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct StageChanges {
     pub name: Option<String>,
     pub probability: Option<i16>,
@@ -67,15 +68,7 @@ pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
 /// Serialises changes to one pipeline's board between concurrent transactions (PostgreSQL;
 /// SQLite writers are serialised by the database lock already).
 pub async fn lock<C: ConnectionTrait>(conn: &C, pipeline_id: Uuid) -> AppResult<()> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM pipelines WHERE id = $1 FOR UPDATE",
-            [pipeline_id.into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    lock_row(conn, "pipelines", pipeline_id).await
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<pipeline::Model> {
@@ -196,8 +189,7 @@ pub async fn create<C: ConnectionTrait>(
     }
     let is_first = pipeline::Entity::find().count(conn).await? == 0;
     let pipeline = insert_pipeline(conn, name, is_first, stages).await?;
-    let after = audit::snapshot(&pipeline);
-    Change::created(actor, AuditEntityType::Pipeline, pipeline.id, &after)
+    Pipelines::created(actor, pipeline.id, &pipeline)
         .record(conn)
         .await?;
     Ok(pipeline)
@@ -211,7 +203,6 @@ pub async fn rename<C: ConnectionTrait>(
     revert_of: Option<Uuid>,
 ) -> AppResult<pipeline::Model> {
     let current = find(conn, id).await?;
-    let before = audit::snapshot(&current);
     let model = pipeline::ActiveModel {
         id: Set(id),
         name: Set(name),
@@ -220,17 +211,9 @@ pub async fn rename<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    let after = audit::snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Pipeline,
-        id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Pipelines::updated(actor, id, &current, &model, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -246,7 +229,6 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
             "the pipeline holds {held} opportunities; move or delete them first"
         )));
     }
-    let before = audit::snapshot(&current);
     pipeline::Entity::delete_by_id(id).exec(conn).await?;
     if current.is_default
         && let Some(next) = pipeline::Entity::find()
@@ -262,9 +244,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
         .update(conn)
         .await?;
     }
-    Change::deleted(actor, AuditEntityType::Pipeline, id, &before)
-        .record(conn)
-        .await
+    Pipelines::deleted(actor, id, &current).record(conn).await
 }
 
 /// Adds a stage at `position` (default: the end).
@@ -298,8 +278,7 @@ pub async fn add_stage<C: ConnectionTrait>(
     let mut order: Vec<Uuid> = stages.iter().map(|s| s.id).collect();
     order.insert(position as usize, model.id);
     renumber(conn, &order).await?;
-    let after = audit::snapshot(&model);
-    Change::created(actor, AuditEntityType::Stage, model.id, &after)
+    Stages::created(actor, model.id, &model)
         .record(conn)
         .await?;
     find_stage(conn, model.id).await
@@ -313,7 +292,6 @@ pub async fn update_stage<C: ConnectionTrait>(
     revert_of: Option<Uuid>,
 ) -> AppResult<pipeline_stage::Model> {
     let current = find_stage(conn, id).await?;
-    let before = audit::snapshot(&current);
     let model = pipeline_stage::ActiveModel {
         id: Set(id),
         name: Set(changes.name.unwrap_or(current.name.clone())),
@@ -327,17 +305,9 @@ pub async fn update_stage<C: ConnectionTrait>(
     }
     .update(conn)
     .await?;
-    let after = audit::snapshot(&model);
-    Change::updated(
-        actor,
-        AuditEntityType::Stage,
-        id,
-        &before,
-        &after,
-        revert_of,
-    )
-    .record(conn)
-    .await?;
+    Stages::updated(actor, id, &current, &model, revert_of)
+        .record(conn)
+        .await?;
     Ok(model)
 }
 
@@ -368,20 +338,11 @@ pub async fn reorder_stages<C: ConnectionTrait>(
             .position(|id| *id == stage.id)
             .unwrap_or(position);
         if new_position != stage.position as usize {
-            let before = audit::snapshot(stage);
             let mut moved = stage.clone();
             moved.position = new_position as i32;
-            let after = audit::snapshot(&moved);
-            Change::updated(
-                actor,
-                AuditEntityType::Stage,
-                stage.id,
-                &before,
-                &after,
-                None,
-            )
-            .record(conn)
-            .await?;
+            Stages::updated(actor, stage.id, stage, &moved, None)
+                .record(conn)
+                .await?;
         }
     }
     stages_of(conn, pipeline_id).await
@@ -452,24 +413,44 @@ pub async fn delete_stage<C: ConnectionTrait>(
             place_in_stage(conn, actor, opportunity, &target, None).await?;
         }
     }
-    let before = audit::snapshot(&stage);
     pipeline_stage::Entity::delete_by_id(id).exec(conn).await?;
     let order: Vec<Uuid> = stages.iter().map(|s| s.id).filter(|s| *s != id).collect();
     renumber(conn, &order).await?;
-    Change::deleted(actor, AuditEntityType::Stage, id, &before)
-        .record(conn)
-        .await
+    Stages::deleted(actor, id, &stage).record(conn).await
 }
 
-pub fn stage_changes_from_snapshot(values: &Snapshot) -> AppResult<StageChanges> {
-    let mut changes = StageChanges::default();
-    for (field, value) in values {
-        match field.as_str() {
-            "name" => changes.name = value.as_str().map(str::to_owned),
-            "probability" => changes.probability = value.as_i64().map(|p| p as i16),
-            "kind" => changes.kind = value.as_str().map(StageKind::from_stored).transpose()?,
-            _ => {}
-        }
+/// Restores the name an audit entry replaced, as a revert of it.
+pub async fn revert<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    restore: Restore,
+) -> AppResult<()> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Restored {
+        name: Option<String>,
     }
-    Ok(changes)
+    let restored: Restored = audit::restore(&restore.values)?;
+    if let Some(name) = restored.name {
+        rename(conn, actor, restore.entity_id, name, Some(restore.entry_id)).await?;
+    }
+    Ok(())
+}
+
+/// Restores the values of a stage an audit entry replaced, as a revert of it.
+pub async fn revert_stage<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    restore: Restore,
+) -> AppResult<()> {
+    let changes = audit::restore(&restore.values)?;
+    update_stage(
+        conn,
+        actor,
+        restore.entity_id,
+        changes,
+        Some(restore.entry_id),
+    )
+    .await?;
+    Ok(())
 }

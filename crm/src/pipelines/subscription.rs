@@ -6,9 +6,13 @@ use async_graphql::{Context, ID, Object, Subscription};
 use futures::{Stream, StreamExt};
 use platform::{
     AppContext,
+    audit::Audited,
     auth::{Role, RoleGuard},
     error::{AppError, AppResult},
-    events::follow::follow,
+    events::{
+        catalog::{EntityChange, payload_of},
+        follow::follow,
+    },
     graphql::ContextExt,
     parse_id,
     tenancy::Tenant,
@@ -16,7 +20,10 @@ use platform::{
 use uuid::Uuid;
 
 use crate::{
-    opportunities::schema::OpportunityNode,
+    opportunities::{
+        events::{OnPipeline, Opportunities},
+        schema::OpportunityNode,
+    },
     pipelines::{
         self,
         board::{Edges, with_edges},
@@ -99,14 +106,12 @@ impl CrmSubscription {
             let tenant = platform::graphql::subscriber_tenant(ctx)?;
             check_pipeline(&app, &tenant, pipeline_id).await?;
             let events = follow(app.clone(), tenant.clone(), Vec::new(), after).await?;
-            let pipeline = pipeline_id.to_string();
             let stream = events
                 .filter(move |item| {
                     let relevant = match item {
                         Ok(event) => {
-                            event.entity_type == "opportunity"
-                                && event.payload["entity"]["pipelineId"].as_str()
-                                    == Some(pipeline.as_str())
+                            payload_of::<EntityChange<OnPipeline>>(event, Opportunities::EVENTS)
+                                .is_some_and(|change| change.entity.pipeline_id == pipeline_id)
                         }
                         Err(_) => true,
                     };

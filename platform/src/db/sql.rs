@@ -5,6 +5,8 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
+use crate::error::AppResult;
+
 /// A statement's values, bound in the order their placeholders appear in its text.
 pub struct Sql {
     backend: DbBackend,
@@ -61,6 +63,21 @@ impl Sql {
     pub fn statement(self, sql: impl Into<String>) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)
     }
+}
+
+/// Locks the row of `table` whose id is `id` until the transaction ends, serialising the
+/// transactions that change what hangs off it. PostgreSQL only: SQLite serialises writers
+/// with its database lock already. `table` is the caller's constant, never input.
+pub async fn lock_row<C: ConnectionTrait>(conn: &C, table: &str, id: Uuid) -> AppResult<()> {
+    let mut sql = Sql::on(conn);
+    if sql.is_postgres() {
+        let text = format!(
+            "SELECT id FROM {table} WHERE id = {} FOR UPDATE",
+            sql.bind(id)
+        );
+        conn.execute_raw(sql.statement(text)).await?;
+    }
+    Ok(())
 }
 
 /// The first `limit` rows of `table` for each id in `parents` (matched on `parent_column`),

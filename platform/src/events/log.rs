@@ -3,17 +3,20 @@
 use chrono::Utc;
 use entity::tenant::event;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use super::catalog::EventType;
+use crate::{
+    db::sql::Sql,
+    error::{AppError, AppResult},
+};
 
 pub struct NewEvent {
-    pub event_type: String,
-    pub entity_type: &'static str,
+    pub event_type: EventType,
     pub entity_id: Uuid,
     pub actor: Option<Uuid>,
     pub payload: Value,
@@ -24,8 +27,8 @@ pub async fn append<C: ConnectionTrait>(conn: &C, new: NewEvent) -> AppResult<()
     event::ActiveModel {
         id: Set(Uuid::now_v7()),
         seq: Set(None),
-        event_type: Set(new.event_type),
-        entity_type: Set(new.entity_type.to_owned()),
+        event_type: Set(new.event_type.name().to_owned()),
+        entity_type: Set(new.event_type.entity().to_owned()),
         entity_id: Set(new.entity_id),
         actor_id: Set(new.actor),
         payload: Set(new.payload),
@@ -41,7 +44,6 @@ pub async fn append<C: ConnectionTrait>(conn: &C, new: NewEvent) -> AppResult<()
 /// commits (or reuses the numbers if this one rolls back): gapless, in commit order. A
 /// transaction without events does not touch the counter. Returns the numbers used.
 pub async fn number_pending<C: ConnectionTrait>(conn: &C) -> AppResult<Option<(i64, i64)>> {
-    let backend = conn.get_database_backend();
     let pending = event::Entity::find()
         .filter(event::Column::Seq.is_null())
         .count(conn)
@@ -49,38 +51,24 @@ pub async fn number_pending<C: ConnectionTrait>(conn: &C) -> AppResult<Option<(i
     if pending == 0 {
         return Ok(None);
     }
-    let bump = match backend {
-        DbBackend::Postgres => {
-            "UPDATE event_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq"
-        }
-        _ => "UPDATE event_head SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq",
-    };
+    let mut bump = Sql::on(conn);
+    let text = format!(
+        "UPDATE event_head SET last_seq = last_seq + {} WHERE id = 1 RETURNING last_seq",
+        bump.bind(pending as i64)
+    );
     let last: i64 = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            bump,
-            [(pending as i64).into()],
-        ))
+        .query_one_raw(bump.statement(text))
         .await?
         .ok_or_else(|| AppError::internal("the event counter row is missing"))?
         .try_get("", "last_seq")?;
     let first = last - pending as i64 + 1;
-    let number = match backend {
-        DbBackend::Postgres => {
-            "UPDATE events SET seq = $1 + r.rn - 1 FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn \
-             FROM events WHERE seq IS NULL) AS r WHERE events.id = r.id"
-        }
-        _ => {
-            "UPDATE events SET seq = ? + r.rn - 1 FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn \
-             FROM events WHERE seq IS NULL) AS r WHERE events.id = r.id"
-        }
-    };
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        number,
-        [first.into()],
-    ))
-    .await?;
+    let mut number = Sql::on(conn);
+    let text = format!(
+        "UPDATE events SET seq = {} + r.rn - 1 FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn \
+         FROM events WHERE seq IS NULL) AS r WHERE events.id = r.id",
+        number.bind(first)
+    );
+    conn.execute_raw(number.statement(text)).await?;
     Ok(Some((first, last)))
 }
 

@@ -4,6 +4,7 @@
 //! following the numbers never skips one. It never publishes what was not committed.
 
 pub mod bus;
+pub mod catalog;
 pub mod follow;
 pub mod log;
 pub mod notify;

@@ -1,10 +1,11 @@
-//! The audit trail over GraphQL: history, and revert.
+//! The audit trail over GraphQL, for every vertical's audited entities: an entity's history,
+//! and the revert of an update, which its vertical performs (`Verticals::audited`).
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::tenant::audit_entry;
-use identity::schema::UserNode;
 use platform::{
+    audit::{self, AuditAction, AuditEntityType, Restore},
     auth::{Role, RoleGuard},
     error::{AppError, AppResult, GqlResult},
     graphql::{
@@ -17,11 +18,11 @@ use platform::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::{
-    activities, audit, companies, contacts, opportunities, pipelines,
-    shared::{id, user},
-    types::{AuditAction, AuditEntityType},
-};
+use crate::schema::{UserNode, user};
+
+fn id(uuid: uuid::Uuid) -> ID {
+    ID(uuid.to_string())
+}
 
 /// One field's value before and after a change. Values are as stored: amounts in minor
 /// units (`valueAmount`), enumerations in lowercase, ids and timestamps as strings.
@@ -67,7 +68,7 @@ impl TryFrom<audit_entry::Model> for AuditEntryNode {
                 fields
                     .iter()
                     .map(|(field, change)| FieldChange {
-                        field: crate::audit::camel_case(field),
+                        field: audit::camel_case(field),
                         before: Json(change["before"].clone()),
                         after: Json(change["after"].clone()),
                     })
@@ -148,54 +149,21 @@ impl AuditMutation {
             return Err(AppError::bad_input("auditEntryId", "only updates can be reverted").into());
         }
         let entity_type = AuditEntityType::from_stored(&entry.entity_type)?;
-        if matches!(
-            entity_type,
-            AuditEntityType::Pipeline | AuditEntityType::Stage
-        ) && !principal.role.at_least(Role::Manager)
-        {
-            return Err(
-                AppError::Forbidden("pipelines are managed by managers and above".into()).into(),
-            );
+        let revertible = ctx
+            .app()?
+            .verticals
+            .revertible(entity_type)
+            .ok_or_else(|| AppError::bad_input("auditEntryId", "this entry cannot be reverted"))?;
+        if !principal.role.at_least(revertible.min_role) {
+            return Err(AppError::Forbidden(revertible.refusal.into()).into());
         }
-        let values = audit::values_before(&entry);
         let id = entry.entity_id;
-        match entity_type {
-            AuditEntityType::Contact => {
-                contacts::update(
-                    conn,
-                    principal,
-                    id,
-                    contacts::changes_from_snapshot(&values)?,
-                    Some(entry_id),
-                )
-                .await?;
-            }
-            AuditEntityType::Company => {
-                companies::update(
-                    conn,
-                    principal,
-                    id,
-                    companies::changes_from_snapshot(&values)?,
-                    Some(entry_id),
-                )
-                .await?;
-            }
-            AuditEntityType::Opportunity => {
-                opportunities::revert(conn, principal, id, &values, entry_id).await?;
-            }
-            AuditEntityType::Activity => {
-                activities::revert(conn, principal, id, &values, entry_id).await?;
-            }
-            AuditEntityType::Pipeline => {
-                if let Some(name) = values.get("name").and_then(|n| n.as_str()) {
-                    pipelines::rename(conn, principal, id, name.to_owned(), Some(entry_id)).await?;
-                }
-            }
-            AuditEntityType::Stage => {
-                let changes = pipelines::stage_changes_from_snapshot(&values)?;
-                pipelines::update_stage(conn, principal, id, changes, Some(entry_id)).await?;
-            }
-        }
+        let restore = Restore {
+            entity_id: id,
+            values: audit::values_before(&entry),
+            entry_id,
+        };
+        (revertible.revert)(conn, principal, restore).await?;
         let latest = audit::latest_for(conn, id)
             .await?
             .ok_or(AppError::NotFound("audit entry"))?;

@@ -1,0 +1,12 @@
+//! What the changes of pipelines and their stages announce: `pipeline.created`, `.updated`
+//! and `.deleted` (`Pipelines::CREATED`, ...), and the same for `stage`.
+
+platform::audited!(
+    /// The pipeline as the audit trail and the event log know it.
+    pub Pipelines: Pipeline = "pipeline"
+);
+
+platform::audited!(
+    /// A pipeline's stage as the audit trail and the event log know it.
+    pub Stages: Stage = "stage"
+);
