@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use entity::tenant::{activity, company, contact, opportunity, pipeline_stage, stage_change, user};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
@@ -106,7 +106,40 @@ const DEAL_WORDS: &[&str] = &[
     "Support plan",
 ];
 const CURRENCIES: &[&str] = &["EUR", "USD", "EUR", "EUR", "GBP"];
+
+/// Rows inserted `BATCH` at a time.
+struct Batch<A> {
+    rows: Vec<A>,
+}
+
 const BATCH: usize = 500;
+
+impl<A> Default for Batch<A> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+impl<A: ActiveModelTrait + Send> Batch<A> {
+    async fn push<C: ConnectionTrait>(&mut self, conn: &C, row: A) -> AppResult<()> {
+        self.rows.push(row);
+        if self.rows.len() == BATCH {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush<C: ConnectionTrait>(&mut self, conn: &C) -> AppResult<()> {
+        if !self.rows.is_empty() {
+            A::Entity::insert_many(std::mem::take(&mut self.rows))
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct SeedPlan {
@@ -221,7 +254,7 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
     // Companies: one for every 20 contacts.
     let company_count = (plan.contacts / 20).max(1);
     let mut companies = Vec::with_capacity(company_count);
-    let mut rows = Vec::with_capacity(BATCH);
+    let mut rows = Batch::default();
     for i in 0..company_count {
         let id = Uuid::now_v7();
         companies.push(id);
@@ -231,30 +264,27 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
             COMPANY_SUFFIXES.choose(&mut rng).unwrap_or(&"Group")
         );
         let created = now - Duration::days(rng.random_range(30..730));
-        rows.push(company::ActiveModel {
-            id: Set(id),
-            name_key: Set(name.to_lowercase()),
-            domain: Set(Some(format!(
-                "{}.example",
-                name.to_lowercase().replace(' ', "-")
-            ))),
-            name: Set(name),
-            industry: Set(INDUSTRIES.choose(&mut rng).map(|s| (*s).to_owned())),
-            size: Set(None),
-            address: Set(None),
-            owner_id: Set(owners.choose(&mut rng).copied()),
-            created_at: Set(created),
-            updated_at: Set(created),
-        });
-        if rows.len() == BATCH {
-            company::Entity::insert_many(std::mem::take(&mut rows))
-                .exec(conn)
-                .await?;
-        }
+        rows.push(
+            conn,
+            company::ActiveModel {
+                id: Set(id),
+                name_key: Set(name.to_lowercase()),
+                domain: Set(Some(format!(
+                    "{}.example",
+                    name.to_lowercase().replace(' ', "-")
+                ))),
+                name: Set(name),
+                industry: Set(INDUSTRIES.choose(&mut rng).map(|s| (*s).to_owned())),
+                size: Set(None),
+                address: Set(None),
+                owner_id: Set(owners.choose(&mut rng).copied()),
+                created_at: Set(created),
+                updated_at: Set(created),
+            },
+        )
+        .await?;
     }
-    if !rows.is_empty() {
-        company::Entity::insert_many(rows).exec(conn).await?;
-    }
+    rows.flush(conn).await?;
     report.companies = company_count;
 
     // Contacts.
@@ -274,7 +304,7 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         ContactSource::Import,
     ];
     let mut contacts = Vec::with_capacity(plan.contacts);
-    let mut rows = Vec::with_capacity(BATCH);
+    let mut rows = Batch::default();
     for i in 0..plan.contacts {
         let id = Uuid::now_v7();
         let first = *FIRST_NAMES.choose(&mut rng).unwrap_or(&"Ana");
@@ -291,40 +321,37 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         });
         let company_id = rng.random_bool(0.8).then(|| companies[i % companies.len()]);
         contacts.push((id, company_id));
-        rows.push(contact::ActiveModel {
-            id: Set(id),
-            first_name: Set(first.into()),
-            last_name: Set(Some(last.into())),
-            name_key: Set(format!("{last} {first}").to_lowercase()),
-            search_text: Set(format!("{first} {last} {email} {phone}").to_lowercase()),
-            email: Set(Some(email)),
-            phone: Set(Some(phone)),
-            company_id: Set(company_id),
-            owner_id: Set(owners.choose(&mut rng).copied()),
-            source: Set(sources
-                .choose(&mut rng)
-                .map(|s| s.as_str())
-                .unwrap_or("other")
-                .into()),
-            status: Set(statuses
-                .choose(&mut rng)
-                .map(|s| s.as_str())
-                .unwrap_or("new")
-                .into()),
-            custom_fields: Set(serde_json::json!({})),
-            last_activity_at: Set(active),
-            created_at: Set(created),
-            updated_at: Set(active.unwrap_or(created)),
-        });
-        if rows.len() == BATCH {
-            contact::Entity::insert_many(std::mem::take(&mut rows))
-                .exec(conn)
-                .await?;
-        }
+        rows.push(
+            conn,
+            contact::ActiveModel {
+                id: Set(id),
+                first_name: Set(first.into()),
+                last_name: Set(Some(last.into())),
+                name_key: Set(format!("{last} {first}").to_lowercase()),
+                search_text: Set(format!("{first} {last} {email} {phone}").to_lowercase()),
+                email: Set(Some(email)),
+                phone: Set(Some(phone)),
+                company_id: Set(company_id),
+                owner_id: Set(owners.choose(&mut rng).copied()),
+                source: Set(sources
+                    .choose(&mut rng)
+                    .map(|s| s.as_str())
+                    .unwrap_or("other")
+                    .into()),
+                status: Set(statuses
+                    .choose(&mut rng)
+                    .map(|s| s.as_str())
+                    .unwrap_or("new")
+                    .into()),
+                custom_fields: Set(serde_json::json!({})),
+                last_activity_at: Set(active),
+                created_at: Set(created),
+                updated_at: Set(active.unwrap_or(created)),
+            },
+        )
+        .await?;
     }
-    if !rows.is_empty() {
-        contact::Entity::insert_many(rows).exec(conn).await?;
-    }
+    rows.flush(conn).await?;
     report.contacts = plan.contacts;
 
     // Pipelines: the default one plus extra ones of 5 to 12 stages.
@@ -377,8 +404,8 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
     // Opportunities, with contiguous positions per stage and their first stage change.
     let mut next_position: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
     let mut opportunities = Vec::with_capacity(placements.len());
-    let mut rows = Vec::with_capacity(BATCH);
-    let mut changes = Vec::with_capacity(BATCH);
+    let mut rows = Batch::default();
+    let mut changes = Batch::default();
     for (i, stage) in placements.into_iter().enumerate() {
         let position = next_position.entry(stage.id).or_insert(0);
         let id = Uuid::now_v7();
@@ -392,55 +419,52 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         }
         let created = now - Duration::minutes(rng.random_range(0..525_600));
         let kind = StageKind::from_stored(&stage.kind)?;
-        rows.push(opportunity::ActiveModel {
-            id: Set(id),
-            title: Set(format!(
-                "{} #{i}",
-                DEAL_WORDS.choose(&mut rng).unwrap_or(&"Deal")
-            )),
-            contact_id: Set((!contacts.is_empty()).then_some(contact_id)),
-            company_id: Set(company_id),
-            owner_id: Set(owners.choose(&mut rng).copied()),
-            pipeline_id: Set(stage.pipeline_id),
-            stage_id: Set(stage.id),
-            value_amount: Set(rng.random_range(50_000..5_000_000)),
-            currency: Set((*CURRENCIES.choose(&mut rng).unwrap_or(&"EUR")).into()),
-            expected_close_date: Set(Some(
-                (created + Duration::days(rng.random_range(10..120))).date_naive(),
-            )),
-            status: Set(kind.as_str().into()),
-            lost_reason: Set((kind == StageKind::Lost).then(|| "Price".to_owned())),
-            stage_entered_at: Set(created),
-            position: Set(*position),
-            closed_at: Set((kind != StageKind::Open)
-                .then_some(created + Duration::days(rng.random_range(1..60)))),
-            created_at: Set(created),
-            updated_at: Set(created),
-        });
+        rows.push(
+            conn,
+            opportunity::ActiveModel {
+                id: Set(id),
+                title: Set(format!(
+                    "{} #{i}",
+                    DEAL_WORDS.choose(&mut rng).unwrap_or(&"Deal")
+                )),
+                contact_id: Set((!contacts.is_empty()).then_some(contact_id)),
+                company_id: Set(company_id),
+                owner_id: Set(owners.choose(&mut rng).copied()),
+                pipeline_id: Set(stage.pipeline_id),
+                stage_id: Set(stage.id),
+                value_amount: Set(rng.random_range(50_000..5_000_000)),
+                currency: Set((*CURRENCIES.choose(&mut rng).unwrap_or(&"EUR")).into()),
+                expected_close_date: Set(Some(
+                    (created + Duration::days(rng.random_range(10..120))).date_naive(),
+                )),
+                status: Set(kind.as_str().into()),
+                lost_reason: Set((kind == StageKind::Lost).then(|| "Price".to_owned())),
+                stage_entered_at: Set(created),
+                position: Set(*position),
+                closed_at: Set((kind != StageKind::Open)
+                    .then_some(created + Duration::days(rng.random_range(1..60)))),
+                created_at: Set(created),
+                updated_at: Set(created),
+            },
+        )
+        .await?;
         *position += 1;
-        changes.push(stage_change::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            opportunity_id: Set(id),
-            from_stage_id: Set(None),
-            to_stage_id: Set(stage.id),
-            changed_by: Set(owners.first().copied()),
-            changed_at: Set(created),
-        });
-        if rows.len() == BATCH {
-            opportunity::Entity::insert_many(std::mem::take(&mut rows))
-                .exec(conn)
-                .await?;
-            stage_change::Entity::insert_many(std::mem::take(&mut changes))
-                .exec(conn)
-                .await?;
-        }
-    }
-    if !rows.is_empty() {
-        opportunity::Entity::insert_many(rows).exec(conn).await?;
-        stage_change::Entity::insert_many(changes)
-            .exec(conn)
+        changes
+            .push(
+                conn,
+                stage_change::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    opportunity_id: Set(id),
+                    from_stage_id: Set(None),
+                    to_stage_id: Set(stage.id),
+                    changed_by: Set(owners.first().copied()),
+                    changed_at: Set(created),
+                },
+            )
             .await?;
     }
+    rows.flush(conn).await?;
+    changes.flush(conn).await?;
     report.opportunities = opportunities.len();
 
     // Activities over the last year, on opportunities and contacts.
@@ -452,61 +476,56 @@ async fn fill<C: ConnectionTrait + TransactionTrait>(
         ActivityKind::Note,
         ActivityKind::Task,
     ];
-    let mut rows = Vec::with_capacity(BATCH);
+    let mut rows = Batch::default();
     for i in 0..plan.activities {
         let kind = *kinds.choose(&mut rng).unwrap_or(&ActivityKind::Note);
         let created = now - Duration::minutes(rng.random_range(0..525_600));
         let on_opportunity = !opportunities.is_empty() && rng.random_bool(0.6);
         let due = (kind == ActivityKind::Task)
             .then(|| created + Duration::days(rng.random_range(-5..20)));
-        rows.push(activity::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            kind: Set(kind.as_str().into()),
-            subject: Set(format!("{} {i}", kind.as_str())),
-            body: Set(None),
-            due_at: Set(due),
-            completed_at: Set(
-                (kind != ActivityKind::Task || rng.random_bool(0.5)).then_some(created)
-            ),
-            contact_id: Set(
-                (!on_opportunity && !contacts.is_empty()).then(|| contacts[i % contacts.len()].0)
-            ),
-            opportunity_id: Set(on_opportunity.then(|| opportunities[i % opportunities.len()])),
-            author_id: Set(owners.choose(&mut rng).copied()),
-            created_at: Set(created),
-            updated_at: Set(created),
-        });
-        if rows.len() == BATCH {
-            activity::Entity::insert_many(std::mem::take(&mut rows))
-                .exec(conn)
-                .await?;
-        }
+        rows.push(
+            conn,
+            activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                kind: Set(kind.as_str().into()),
+                subject: Set(format!("{} {i}", kind.as_str())),
+                body: Set(None),
+                due_at: Set(due),
+                completed_at: Set(
+                    (kind != ActivityKind::Task || rng.random_bool(0.5)).then_some(created)
+                ),
+                contact_id: Set((!on_opportunity && !contacts.is_empty())
+                    .then(|| contacts[i % contacts.len()].0)),
+                opportunity_id: Set(on_opportunity.then(|| opportunities[i % opportunities.len()])),
+                author_id: Set(owners.choose(&mut rng).copied()),
+                created_at: Set(created),
+                updated_at: Set(created),
+            },
+        )
+        .await?;
     }
     // One logged call on each board opportunity.
     for (i, opportunity) in opportunities.iter().enumerate().skip(board_start) {
         let created = now - Duration::minutes(rng.random_range(0..43_200));
-        rows.push(activity::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            kind: Set(ActivityKind::Call.as_str().into()),
-            subject: Set(format!("Intro call {i}")),
-            body: Set(None),
-            due_at: Set(None),
-            completed_at: Set(Some(created)),
-            contact_id: Set(None),
-            opportunity_id: Set(Some(*opportunity)),
-            author_id: Set(owners.choose(&mut rng).copied()),
-            created_at: Set(created),
-            updated_at: Set(created),
-        });
-        if rows.len() == BATCH {
-            activity::Entity::insert_many(std::mem::take(&mut rows))
-                .exec(conn)
-                .await?;
-        }
+        rows.push(
+            conn,
+            activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                kind: Set(ActivityKind::Call.as_str().into()),
+                subject: Set(format!("Intro call {i}")),
+                body: Set(None),
+                due_at: Set(None),
+                completed_at: Set(Some(created)),
+                contact_id: Set(None),
+                opportunity_id: Set(Some(*opportunity)),
+                author_id: Set(owners.choose(&mut rng).copied()),
+                created_at: Set(created),
+                updated_at: Set(created),
+            },
+        )
+        .await?;
     }
-    if !rows.is_empty() {
-        activity::Entity::insert_many(rows).exec(conn).await?;
-    }
+    rows.flush(conn).await?;
     report.activities = plan.activities + opportunities.len() - board_start;
     Ok(report)
 }

@@ -22,11 +22,18 @@ use platform::{
     audit::Revertible,
     auth::Role,
     graphql::{batching::RequestSpawner, subscriptions::Sharing},
+    revert_by_update,
     tenancy::TenantTx,
 };
 
 pub use pipelines::subscription::{BoardSnapshots, CrmSubscription, check_pipeline};
 pub use shared::Patch;
+
+use activities::events::Activities;
+use companies::events::Companies;
+use contacts::events::Contacts;
+use opportunities::events::Opportunities;
+use pipelines::events::{Pipelines, Stages};
 
 /// The CRM's query fields, each entity's in the order the schema lists them.
 #[derive(MergedObject, Default)]
@@ -49,9 +56,6 @@ pub struct CrmMutation(
     activities::schema::ActivitiesMutation,
 );
 
-const REVERT_REFUSAL: &str = "reverting a change needs the sales role or above";
-const PIPELINES_REFUSAL: &str = "pipelines are managed by managers and above";
-
 /// What the CRM brings to the platform: the board subscribers' shared snapshots, the
 /// shared live board, its loaders, its audited entities and how each is reverted, and a new
 /// tenant's default pipeline.
@@ -59,36 +63,22 @@ pub fn register(verticals: &mut Verticals) {
     verticals.add_state(BoardSnapshots::default());
     verticals.share_subscription("pipelineBoard", Sharing::LiveOnly);
     verticals.loaders.push(attach);
-    verticals.audited::<contacts::events::Contacts>(Revertible {
-        min_role: Role::Sales,
-        refusal: REVERT_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(contacts::revert(conn, actor, restore)),
-    });
-    verticals.audited::<companies::events::Companies>(Revertible {
-        min_role: Role::Sales,
-        refusal: REVERT_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(companies::revert(conn, actor, restore)),
-    });
-    verticals.audited::<opportunities::events::Opportunities>(Revertible {
-        min_role: Role::Sales,
-        refusal: REVERT_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(opportunities::revert(conn, actor, restore)),
-    });
-    verticals.audited::<activities::events::Activities>(Revertible {
-        min_role: Role::Sales,
-        refusal: REVERT_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(activities::revert(conn, actor, restore)),
-    });
-    verticals.audited::<pipelines::events::Pipelines>(Revertible {
-        min_role: Role::Manager,
-        refusal: PIPELINES_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(pipelines::revert(conn, actor, restore)),
-    });
-    verticals.audited::<pipelines::events::Stages>(Revertible {
-        min_role: Role::Manager,
-        refusal: PIPELINES_REFUSAL,
-        revert: |conn, actor, restore| Box::pin(pipelines::revert_stage(conn, actor, restore)),
-    });
+    let by = |min_role, revert| Revertible { min_role, revert };
+    verticals.audited::<Contacts>(by(Role::Sales, revert_by_update!(contacts::update)));
+    verticals.audited::<Companies>(by(Role::Sales, revert_by_update!(companies::update)));
+    verticals.audited::<Opportunities>(by(Role::Sales, |conn, actor, restore| {
+        Box::pin(opportunities::revert(conn, actor, restore))
+    }));
+    verticals.audited::<Activities>(by(Role::Sales, |conn, actor, restore| {
+        Box::pin(activities::revert(conn, actor, restore))
+    }));
+    verticals.audited::<Pipelines>(by(Role::Manager, |conn, actor, restore| {
+        Box::pin(pipelines::revert(conn, actor, restore))
+    }));
+    verticals.audited::<Stages>(by(
+        Role::Manager,
+        revert_by_update!(pipelines::update_stage),
+    ));
     verticals.tenant_setup.push(|tx| {
         Box::pin(async move {
             pipelines::seed_default_pipeline(tx).await?;

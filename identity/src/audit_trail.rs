@@ -155,7 +155,12 @@ impl AuditMutation {
             .revertible(entity_type)
             .ok_or_else(|| AppError::bad_input("auditEntryId", "this entry cannot be reverted"))?;
         if !principal.role.at_least(revertible.min_role) {
-            return Err(AppError::Forbidden(revertible.refusal.into()).into());
+            return Err(AppError::Forbidden(format!(
+                "reverting a change to a {} needs the {} role or above",
+                entity_type.as_str(),
+                revertible.min_role.as_str()
+            ))
+            .into());
         }
         let id = entry.entity_id;
         let restore = Restore {

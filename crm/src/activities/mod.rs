@@ -29,6 +29,7 @@ use crate::{
     types::ActivityKind,
 };
 use platform::audit::{self, Audited, Restore};
+use platform::db::filter::{between, equals, one_of};
 use serde::Deserialize;
 
 pub struct NewActivity {
@@ -168,42 +169,37 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
 }
 
 pub(crate) fn condition(filter: &ActivityFilter) -> Condition {
-    let mut condition = Condition::all();
-    if !filter.kinds.is_empty() {
-        condition =
-            condition.add(activity::Column::Kind.is_in(filter.kinds.iter().map(|k| k.as_str())));
-    }
-    match filter.overdue {
-        Some(true) => {
-            condition = condition
+    let overdue = filter.overdue.map(|overdue| {
+        let now = Utc::now();
+        if overdue {
+            Condition::all()
                 .add(activity::Column::Kind.eq(ActivityKind::Task.as_str()))
                 .add(activity::Column::CompletedAt.is_null())
-                .add(activity::Column::DueAt.lt(Utc::now()));
+                .add(activity::Column::DueAt.lt(now))
+        } else {
+            Condition::any()
+                .add(activity::Column::Kind.ne(ActivityKind::Task.as_str()))
+                .add(activity::Column::CompletedAt.is_not_null())
+                .add(activity::Column::DueAt.is_null())
+                .add(activity::Column::DueAt.gte(now))
         }
-        Some(false) => {
-            condition = condition.add(
-                Condition::any()
-                    .add(activity::Column::Kind.ne(ActivityKind::Task.as_str()))
-                    .add(activity::Column::CompletedAt.is_not_null())
-                    .add(activity::Column::DueAt.is_null())
-                    .add(activity::Column::DueAt.gte(Utc::now())),
-            );
-        }
-        None => {}
-    }
-    if let Some(t) = filter.due_after {
-        condition = condition.add(activity::Column::DueAt.gte(t));
-    }
-    if let Some(t) = filter.due_before {
-        condition = condition.add(activity::Column::DueAt.lt(t));
-    }
-    if let Some(v) = filter.contact_id {
-        condition = condition.add(activity::Column::ContactId.eq(v));
-    }
-    if let Some(v) = filter.opportunity_id {
-        condition = condition.add(activity::Column::OpportunityId.eq(v));
-    }
-    condition
+    });
+    Condition::all()
+        .add_option(one_of(
+            activity::Column::Kind,
+            filter.kinds.iter().map(|k| k.as_str()),
+        ))
+        .add_option(overdue)
+        .add(between(
+            activity::Column::DueAt,
+            filter.due_after,
+            filter.due_before,
+        ))
+        .add_option(equals(activity::Column::ContactId, filter.contact_id))
+        .add_option(equals(
+            activity::Column::OpportunityId,
+            filter.opportunity_id,
+        ))
 }
 
 /// Activities, newest first.

@@ -13,19 +13,19 @@ use platform::{
     error::AppResult,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
-    sea_query::{Expr, ExprTrait, LikeExpr},
+    ActiveModelTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use self::events::Companies;
 use crate::{
-    shared::{Patch, ensure_user, like_pattern},
+    shared::{Patch, ensure_user},
     types::CompanySize,
 };
-use platform::audit::{self, Audited, Restore};
+use platform::audit::Audited;
+use platform::db::filter::{contains, equals};
 use serde::Deserialize;
 
 pub struct NewCompany {
@@ -130,44 +130,17 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     Companies::deleted(actor, id, &current).record(conn).await
 }
 
-/// Restores the values an audit entry replaced, as a revert of it.
-pub async fn revert<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    restore: Restore,
-) -> AppResult<()> {
-    let changes = audit::restore(&restore.values)?;
-    update(
-        conn,
-        actor,
-        restore.entity_id,
-        changes,
-        Some(restore.entry_id),
-    )
-    .await?;
-    Ok(())
-}
-
 pub(crate) fn condition(filter: &CompanyFilter) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(owner) = filter.owner_id {
-        condition = condition.add(company::Column::OwnerId.eq(owner));
-    }
-    if let Some(industry) = &filter.industry {
-        condition = condition.add(company::Column::Industry.eq(industry.trim()));
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        condition = condition.add(
-            Expr::col(company::Column::NameKey)
-                .like(LikeExpr::new(like_pattern(search)).escape('\\')),
-        );
-    }
-    condition
+    Condition::all()
+        .add_option(equals(company::Column::OwnerId, filter.owner_id))
+        .add_option(equals(
+            company::Column::Industry,
+            filter.industry.as_deref().map(str::trim),
+        ))
+        .add_option(contains(
+            Expr::col(company::Column::NameKey),
+            filter.search.as_deref(),
+        ))
 }
 
 /// Companies by name.

@@ -14,21 +14,18 @@ use platform::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
-    sea_query::{Expr, ExprTrait, LikeExpr},
+    QueryFilter, Set, sea_query::Expr,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use self::events::Contacts;
 use crate::{
-    shared::{
-        Patch, ensure_company, ensure_user, find_contact, like_pattern, optional_text,
-        required_text,
-    },
+    shared::{Patch, ensure_company, ensure_user, find_contact, optional_text, required_text},
     types::{ContactSource, ContactStatus},
 };
-use platform::audit::{self, Audited, Restore, Snapshot};
+use platform::audit::{self, Audited, Snapshot};
+use platform::db::filter::{between, contains, equals, one_of};
 use serde::Deserialize;
 
 pub(crate) const MAX_TAGS: usize = 20;
@@ -384,86 +381,52 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     Contacts::deleted(actor, id, &before).record(conn).await
 }
 
-/// Restores the values an audit entry replaced, as a revert of it.
-pub async fn revert<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    restore: Restore,
-) -> AppResult<()> {
-    let changes = audit::restore(&restore.values)?;
-    update(
-        conn,
-        actor,
-        restore.entity_id,
-        changes,
-        Some(restore.entry_id),
-    )
-    .await?;
-    Ok(())
-}
-
 pub(crate) fn condition(filter: &ContactFilter) -> Condition {
-    let mut condition = Condition::all();
-    if !filter.statuses.is_empty() {
-        condition = condition
-            .add(contact::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    if !filter.sources.is_empty() {
-        condition =
-            condition.add(contact::Column::Source.is_in(filter.sources.iter().map(|s| s.as_str())));
-    }
-    if let Some(owner) = filter.owner_id {
-        condition = condition.add(contact::Column::OwnerId.eq(owner));
-    }
-    if let Some(company) = filter.company_id {
-        condition = condition.add(contact::Column::CompanyId.eq(company));
-    }
-    if let Some(tag) = &filter.tag {
-        condition = condition.add(
-            contact::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(contact_tag::Column::ContactId)
-                    .from(contact_tag::Entity)
-                    .and_where(contact_tag::Column::Tag.eq(tag.trim().to_lowercase()))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(t) = filter.created_after {
-        condition = condition.add(contact::Column::CreatedAt.gte(t));
-    }
-    if let Some(t) = filter.created_before {
-        condition = condition.add(contact::Column::CreatedAt.lt(t));
-    }
-    if let Some(t) = filter.updated_after {
-        condition = condition.add(contact::Column::UpdatedAt.gte(t));
-    }
-    if let Some(t) = filter.updated_before {
-        condition = condition.add(contact::Column::UpdatedAt.lt(t));
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        condition = condition.add(
-            Expr::col(contact::Column::SearchText)
-                .like(LikeExpr::new(like_pattern(search)).escape('\\')),
-        );
-    }
-    if let Some(since) = filter.inactive_since {
-        condition = condition.add(
-            Condition::any()
-                .add(contact::Column::LastActivityAt.lt(since))
-                .add(
-                    Condition::all()
-                        .add(contact::Column::LastActivityAt.is_null())
-                        .add(contact::Column::CreatedAt.lt(since)),
-                ),
-        );
-    }
-    condition
+    let tagged = filter.tag.as_ref().map(|tag| {
+        contact::Column::Id.in_subquery(
+            sea_orm::sea_query::Query::select()
+                .column(contact_tag::Column::ContactId)
+                .from(contact_tag::Entity)
+                .and_where(contact_tag::Column::Tag.eq(tag.trim().to_lowercase()))
+                .to_owned(),
+        )
+    });
+    let inactive = filter.inactive_since.map(|since| {
+        Condition::any()
+            .add(contact::Column::LastActivityAt.lt(since))
+            .add(
+                Condition::all()
+                    .add(contact::Column::LastActivityAt.is_null())
+                    .add(contact::Column::CreatedAt.lt(since)),
+            )
+    });
+    Condition::all()
+        .add_option(one_of(
+            contact::Column::Status,
+            filter.statuses.iter().map(|s| s.as_str()),
+        ))
+        .add_option(one_of(
+            contact::Column::Source,
+            filter.sources.iter().map(|s| s.as_str()),
+        ))
+        .add_option(equals(contact::Column::OwnerId, filter.owner_id))
+        .add_option(equals(contact::Column::CompanyId, filter.company_id))
+        .add_option(tagged)
+        .add(between(
+            contact::Column::CreatedAt,
+            filter.created_after,
+            filter.created_before,
+        ))
+        .add(between(
+            contact::Column::UpdatedAt,
+            filter.updated_after,
+            filter.updated_before,
+        ))
+        .add_option(contains(
+            Expr::col(contact::Column::SearchText),
+            filter.search.as_deref(),
+        ))
+        .add_option(inactive)
 }
 
 pub async fn list<C: ConnectionTrait>(

@@ -16,7 +16,7 @@ use platform::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, Set,
-    sea_query::{Expr, ExprTrait, LikeExpr},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
@@ -24,10 +24,11 @@ use self::events::Opportunities;
 use crate::{
     opportunities::placement::{initial_stage, move_to, place, record_stage_change, stage_size},
     pipelines,
-    shared::{Patch, ensure_company, ensure_user, find_contact, find_opportunity, like_pattern},
+    shared::{Patch, ensure_company, ensure_user, find_contact, find_opportunity},
     types::{OpportunityStatus, StageKind},
 };
 use platform::audit::{self, Audited, Restore};
+use platform::db::filter::{contains, equals, one_of};
 use serde::Deserialize;
 
 pub struct NewOpportunity {
@@ -295,40 +296,18 @@ pub async fn stage_history<C: ConnectionTrait>(
 }
 
 pub(crate) fn condition(filter: &OpportunityFilter) -> Condition {
-    let mut condition = Condition::all();
-    if let Some(v) = filter.pipeline_id {
-        condition = condition.add(opportunity::Column::PipelineId.eq(v));
-    }
-    if let Some(v) = filter.stage_id {
-        condition = condition.add(opportunity::Column::StageId.eq(v));
-    }
-    if !filter.statuses.is_empty() {
-        condition = condition
-            .add(opportunity::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    if let Some(v) = filter.owner_id {
-        condition = condition.add(opportunity::Column::OwnerId.eq(v));
-    }
-    if let Some(v) = filter.contact_id {
-        condition = condition.add(opportunity::Column::ContactId.eq(v));
-    }
-    if let Some(v) = filter.company_id {
-        condition = condition.add(opportunity::Column::CompanyId.eq(v));
-    }
-    if let Some(search) = filter
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        condition = condition.add(
-            Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
-                opportunity::Column::Title,
-            )))
-            .like(LikeExpr::new(like_pattern(search)).escape('\\')),
-        );
-    }
-    condition
+    let title = Func::lower(Expr::col(opportunity::Column::Title));
+    Condition::all()
+        .add_option(equals(opportunity::Column::PipelineId, filter.pipeline_id))
+        .add_option(equals(opportunity::Column::StageId, filter.stage_id))
+        .add_option(one_of(
+            opportunity::Column::Status,
+            filter.statuses.iter().map(|s| s.as_str()),
+        ))
+        .add_option(equals(opportunity::Column::OwnerId, filter.owner_id))
+        .add_option(equals(opportunity::Column::ContactId, filter.contact_id))
+        .add_option(equals(opportunity::Column::CompanyId, filter.company_id))
+        .add_option(contains(title, filter.search.as_deref()))
 }
 
 /// Opportunities in creation order.

@@ -8,7 +8,7 @@ use entity::{
     tenant::{activity, company, contact, opportunity, pipeline, pipeline_stage, user},
 };
 use platform::{
-    db::sql::Sql,
+    db::sql::{FirstPerParent, Sql},
     error::{AppError, AppResult},
 };
 use sea_orm::{
@@ -67,53 +67,34 @@ pub async fn first_per_stage<C: ConnectionTrait>(
         stage: false,
     };
     let columns = joins.columns();
-    let mut sql = Sql::on(conn);
-    let text = if sql.is_postgres() {
-        let keys = stages
-            .iter()
-            .map(|(id, kind)| {
-                format!(
-                    "({}, {})",
-                    sql.bind_as(*id, "uuid"),
-                    sql.bind_as(kind.as_str(), "text")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let activity = match edges.latest_activity {
-            Some(mask) => format!(
-                " LEFT JOIN LATERAL (SELECT {} FROM activities x \
-                   WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true",
-                activity::Model::select_masked("x", mask)
-            ),
-            None => String::new(),
-        };
-        format!(
-            "SELECT {columns} FROM (VALUES {keys}) AS k(stage_id, kind) \
-             CROSS JOIN LATERAL (SELECT {opportunity} FROM opportunities x \
-               WHERE x.stage_id = k.stage_id AND x.status = k.kind \
-               ORDER BY x.position, x.id LIMIT {limit}) o {CARD_EDGES}{activity}",
-            opportunity = opportunity::Model::select("x"),
-            limit = sql.bind(limit as i64)
-        )
-    } else {
-        let keys = sql.bind_list(stages.iter().map(|(id, _)| *id));
-        let activity = if edges.latest_activity.is_some() {
-            " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
+    let sql = Sql::on(conn);
+    let activity = match edges.latest_activity {
+        Some(mask) if sql.is_postgres() => format!(
+            " LEFT JOIN LATERAL (SELECT {} FROM activities x \
+               WHERE x.opportunity_id = o.id ORDER BY x.id DESC LIMIT 1) a ON true",
+            activity::Model::select_masked("x", mask)
+        ),
+        Some(_) => " LEFT JOIN activities a ON a.id = (SELECT y.id FROM activities y \
                WHERE y.opportunity_id = o.id ORDER BY y.id DESC LIMIT 1)"
-        } else {
-            ""
-        };
-        format!(
-            "SELECT {columns} FROM (SELECT x.*, ROW_NUMBER() OVER \
-               (PARTITION BY x.stage_id ORDER BY x.position, x.id) AS board_rank \
-             FROM opportunities x JOIN pipeline_stages k ON k.id = x.stage_id \
-             WHERE x.stage_id IN ({keys}) AND x.status = k.kind) o \
-             {CARD_EDGES}{activity} WHERE o.board_rank <= {limit}",
-            limit = sql.bind(limit as i64)
-        )
+            .to_owned(),
+        None => String::new(),
     };
-    let rows = conn.query_all_raw(sql.statement(text)).await?;
+    let keys: Vec<Vec<sea_orm::Value>> = stages
+        .iter()
+        .map(|(id, kind)| vec![(*id).into(), kind.as_str().into()])
+        .collect();
+    let opportunity = opportunity::Model::select("x");
+    let statement = FirstPerParent {
+        table: "opportunities",
+        key_columns: &[("stage_id", "uuid"), ("status", "text")],
+        order: "x.position, x.id",
+        columns: &opportunity,
+        alias: "o",
+    }
+    .statement(sql, &keys, limit, |cards| {
+        format!("SELECT {columns} FROM {cards} {CARD_EDGES}{activity}")
+    });
+    let rows = conn.query_all_raw(statement).await?;
     let mut grouped: HashMap<Uuid, Vec<(opportunity::Model, Arc<Edges>)>> = HashMap::new();
     for row in rows {
         let (model, edges) = joins.decode(&row)?;

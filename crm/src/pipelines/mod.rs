@@ -436,21 +436,3 @@ pub async fn revert<C: ConnectionTrait>(
     }
     Ok(())
 }
-
-/// Restores the values of a stage an audit entry replaced, as a revert of it.
-pub async fn revert_stage<C: ConnectionTrait>(
-    conn: &C,
-    actor: &Principal,
-    restore: Restore,
-) -> AppResult<()> {
-    let changes = audit::restore(&restore.values)?;
-    update_stage(
-        conn,
-        actor,
-        restore.entity_id,
-        changes,
-        Some(restore.entry_id),
-    )
-    .await?;
-    Ok(())
-}

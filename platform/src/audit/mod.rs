@@ -323,7 +323,27 @@ pub type RevertFn =
 #[derive(Clone, Copy)]
 pub struct Revertible {
     pub min_role: Role,
-    /// Said when a lower role tries (`FORBIDDEN`).
-    pub refusal: &'static str,
     pub revert: RevertFn,
+}
+
+/// The [`RevertFn`] of an entity whose update is `update(conn, actor, id, changes,
+/// revert_of)`, its changes a struct read back from the stored values ([`restore`]).
+#[macro_export]
+macro_rules! revert_by_update {
+    ($update:path) => {
+        |conn, actor, restore: $crate::audit::Restore| {
+            Box::pin(async move {
+                let changes = $crate::audit::restore(&restore.values)?;
+                $update(
+                    conn,
+                    actor,
+                    restore.entity_id,
+                    changes,
+                    Some(restore.entry_id),
+                )
+                .await?;
+                Ok(())
+            })
+        }
+    };
 }

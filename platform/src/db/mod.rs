@@ -1,6 +1,7 @@
 //! Database helpers every vertical shares: keyset pagination, and SQL written once for both
 //! backends.
 
+pub mod filter;
 pub mod keyset;
 pub mod sql;
 

@@ -81,10 +81,8 @@ pub async fn lock_row<C: ConnectionTrait>(conn: &C, table: &str, id: Uuid) -> Ap
 }
 
 /// The first `limit` rows of `table` for each id in `parents` (matched on `parent_column`),
-/// ordered by `order` (in terms of the alias `x`) within each parent, in one statement:
-/// `LATERAL ... LIMIT` over a `VALUES` list on PostgreSQL, a window function on SQLite.
-/// The rows come whole (`SELECT *`, on SQLite with an extra `parent_rank` column). `table`,
-/// `parent_column` and `order` are the caller's constants, never input.
+/// ordered by `order` (in terms of the alias `x`) within each parent, whole (`SELECT *`,
+/// on SQLite with an extra `parent_rank` column). See [`FirstPerParent`].
 pub fn first_per_parent(
     backend: DbBackend,
     table: &str,
@@ -93,29 +91,101 @@ pub fn first_per_parent(
     parents: &[Uuid],
     limit: u64,
 ) -> Statement {
-    let mut sql = Sql::new(backend);
-    let text = if sql.is_postgres() {
-        let keys = parents
+    let keys: Vec<Vec<Value>> = parents.iter().map(|id| vec![(*id).into()]).collect();
+    FirstPerParent {
+        table,
+        key_columns: &[(parent_column, "uuid")],
+        order,
+        columns: "x.*",
+        alias: "t",
+    }
+    .statement(Sql::new(backend), &keys, limit, |rows| {
+        format!("SELECT t.* FROM {rows}")
+    })
+}
+
+/// The first rows of a table per parent, in one statement: every "first N per parent" read
+/// (a board's columns, each company's first contacts, each deal's latest activity) is built
+/// here. On PostgreSQL a `LATERAL ... LIMIT` per key over a `VALUES` list, which walks an
+/// index per parent and stops at N; on SQLite, which has no `LATERAL`, a window function
+/// over the rows of the keys. Names are the caller's constants, never input.
+pub struct FirstPerParent<'a> {
+    /// The table, aliased `x` in `order` and `columns`.
+    pub table: &'a str,
+    /// The columns a key matches, with their PostgreSQL types; the first is the parent's
+    /// (`[("stage_id", "uuid"), ("status", "text")]`: each stage's deals of its status).
+    pub key_columns: &'a [(&'a str, &'a str)],
+    /// The order within a parent, in terms of `x`.
+    pub order: &'a str,
+    /// What each row selects, in terms of `x` (`x.*`, or a model's column list).
+    pub columns: &'a str,
+    /// The rows' alias in the statement around them.
+    pub alias: &'a str,
+}
+
+impl FirstPerParent<'_> {
+    /// The statement for `keys` (each with a value per key column): `outer` gets the rows'
+    /// source (aliased `alias`, to follow `FROM`) and returns the statement around it (its
+    /// columns and joins, no `WHERE` and no values of its own).
+    pub fn statement(
+        &self,
+        mut sql: Sql,
+        keys: &[Vec<Value>],
+        limit: u64,
+        outer: impl FnOnce(&str) -> String,
+    ) -> Statement {
+        let Self {
+            table,
+            key_columns,
+            order,
+            columns,
+            alias,
+        } = self;
+        let names = key_columns
             .iter()
-            .map(|id| format!("({})", sql.bind_as(*id, "uuid")))
+            .map(|(name, _)| *name)
             .collect::<Vec<_>>()
             .join(", ");
-        format!(
-            "SELECT t.* FROM (VALUES {keys}) AS k(parent) CROSS JOIN LATERAL \
-             (SELECT * FROM {table} x WHERE x.{parent_column} = k.parent ORDER BY {order} \
-             LIMIT {}) t",
-            sql.bind(limit as i64)
-        )
-    } else {
-        let keys = sql.bind_list(parents.iter().copied());
-        format!(
-            "SELECT * FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.{parent_column} \
-             ORDER BY {order}) AS parent_rank FROM {table} x WHERE x.{parent_column} IN ({keys})) \
-             WHERE parent_rank <= {}",
-            sql.bind(limit as i64)
-        )
-    };
-    sql.statement(text)
+        let matches = key_columns
+            .iter()
+            .map(|(name, _)| format!("x.{name} = k.{name}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let postgres = sql.is_postgres();
+        let rows = keys
+            .iter()
+            .map(|key| {
+                let values = key
+                    .iter()
+                    .zip(key_columns.iter())
+                    .map(|(value, (_, kind))| sql.bind_as(value.clone(), kind))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({values})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = if postgres {
+            let source = format!(
+                "(VALUES {rows}) AS k({names}) CROSS JOIN LATERAL (SELECT {columns} FROM {table} x \
+                 WHERE {matches} ORDER BY {order} LIMIT {}) {alias}",
+                sql.bind(limit as i64)
+            );
+            outer(&source)
+        } else {
+            let parent = key_columns.first().map_or("id", |(name, _)| *name);
+            let source = format!(
+                "(SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY x.{parent} ORDER BY {order}) \
+                 AS parent_rank FROM {table} x JOIN k ON {matches}) {alias}"
+            );
+            format!(
+                "WITH k({names}) AS (VALUES {rows}) {} WHERE {alias}.parent_rank <= {}",
+                outer(&source),
+                sql.bind(limit as i64)
+            )
+        };
+        sql.statement(text)
+    }
 }
 
 #[cfg(test)]
