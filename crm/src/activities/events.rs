@@ -1,11 +1,13 @@
 //! What an activity's changes announce: `activity.logged` when it is created,
 //! `activity.completed` when a task is done, otherwise `activity.updated` and `.deleted`.
 
+use entity::tenant::activity;
 use platform::{
     audit::{AuditAction, AuditEntityType, Audited},
     events::catalog::EventType,
 };
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 pub const LOGGED: EventType = EventType::new("activity.logged");
 pub const COMPLETED: EventType = EventType::new("activity.completed");
@@ -16,11 +18,16 @@ pub const DELETED: EventType = EventType::new("activity.deleted");
 pub struct Activities;
 
 impl Audited for Activities {
+    type Entity = activity::Entity;
     const KIND: AuditEntityType = AuditEntityType::Activity;
     const CREATED: EventType = LOGGED;
     const UPDATED: EventType = UPDATED;
     const DELETED: EventType = DELETED;
     const EVENTS: &'static [EventType] = &[LOGGED, COMPLETED, UPDATED, DELETED];
+
+    fn id(model: &activity::Model) -> Uuid {
+        model.id
+    }
 
     fn events(action: AuditAction, changes: &Map<String, Value>) -> Vec<EventType> {
         let completed = changes

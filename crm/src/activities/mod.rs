@@ -126,18 +126,13 @@ pub(crate) async fn set_completed<C: ConnectionTrait>(
     completed_at: Option<DateTime<Utc>>,
     revert_of: Option<Uuid>,
 ) -> AppResult<activity::Model> {
-    let model = activity::ActiveModel {
+    let row = activity::ActiveModel {
         id: Set(current.id),
         completed_at: Set(completed_at),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(conn)
-    .await?;
-    Activities::updated(actor, model.id, &current, &model, revert_of)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Activities::update(conn, actor, &current, row, revert_of).await
 }
 
 /// Restores what an audit entry replaced (today: whether a task was completed), as a revert
@@ -164,8 +159,7 @@ pub async fn revert<C: ConnectionTrait>(
 
 pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
     let current = find(conn, id).await?;
-    activity::Entity::delete_by_id(id).exec(conn).await?;
-    Activities::deleted(actor, id, &current).record(conn).await
+    Activities::delete(conn, actor, &current).await
 }
 
 pub(crate) fn condition(filter: &ActivityFilter) -> Condition {

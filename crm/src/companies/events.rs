@@ -3,5 +3,5 @@
 
 platform::audited!(
     /// The company as the audit trail and the event log know it.
-    pub Companies: Company = "company"
+    pub Companies: Company = "company" in entity::tenant::company
 );

@@ -13,8 +13,7 @@ use platform::{
     error::AppResult,
 };
 use sea_orm::{
-    ActiveModelTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    sea_query::Expr,
+    Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, sea_query::Expr,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -69,7 +68,7 @@ pub async fn create<C: ConnectionTrait>(
     let owner_id = new.owner_id.unwrap_or(actor.user_id);
     ensure_user(conn, owner_id).await?;
     let now = Utc::now();
-    let model = company::ActiveModel {
+    let row = company::ActiveModel {
         id: Set(Uuid::now_v7()),
         name_key: Set(new.name.to_lowercase()),
         name: Set(new.name),
@@ -80,13 +79,8 @@ pub async fn create<C: ConnectionTrait>(
         owner_id: Set(Some(owner_id)),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
-    Companies::created(actor, model.id, &model)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Companies::insert(conn, actor, row).await
 }
 
 pub async fn update<C: ConnectionTrait>(
@@ -101,7 +95,7 @@ pub async fn update<C: ConnectionTrait>(
         ensure_user(conn, owner_id).await?;
     }
     let name = changes.name.unwrap_or_else(|| current.name.clone());
-    let model = company::ActiveModel {
+    let row = company::ActiveModel {
         id: Set(id),
         name_key: Set(name.to_lowercase()),
         name: Set(name),
@@ -115,19 +109,13 @@ pub async fn update<C: ConnectionTrait>(
         owner_id: Set(changes.owner_id.apply(current.owner_id)),
         created_at: Set(current.created_at),
         updated_at: Set(Utc::now()),
-    }
-    .update(conn)
-    .await?;
-    Companies::updated(actor, id, &current, &model, revert_of)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Companies::update(conn, actor, &current, row, revert_of).await
 }
 
 pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> AppResult<()> {
     let current = find(conn, id).await?;
-    company::Entity::delete_by_id(id).exec(conn).await?;
-    Companies::deleted(actor, id, &current).record(conn).await
+    Companies::delete(conn, actor, &current).await
 }
 
 pub(crate) fn condition(filter: &CompanyFilter) -> Condition {

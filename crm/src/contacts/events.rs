@@ -3,5 +3,5 @@
 
 platform::audited!(
     /// The contact as the audit trail and the event log know it.
-    pub Contacts: Contact = "contact"
+    pub Contacts: Contact = "contact" in entity::tenant::contact
 );

@@ -2,6 +2,7 @@
 //! moves through the pipeline: `stage_changed`, `won`, `lost`, `reopened`, and `moved` (a
 //! new place within its stage). An update that also moved it announces both.
 
+use entity::tenant::opportunity;
 use platform::{
     audit::{AuditAction, AuditEntityType, Audited},
     events::catalog::EventType,
@@ -40,6 +41,7 @@ pub struct OnPipeline {
 pub struct Opportunities;
 
 impl Audited for Opportunities {
+    type Entity = opportunity::Entity;
     const KIND: AuditEntityType = AuditEntityType::Opportunity;
     const CREATED: EventType = CREATED;
     const UPDATED: EventType = UPDATED;
@@ -54,6 +56,10 @@ impl Audited for Opportunities {
         REOPENED,
         MOVED,
     ];
+
+    fn id(model: &opportunity::Model) -> Uuid {
+        model.id
+    }
 
     fn events(action: AuditAction, changes: &Map<String, Value>) -> Vec<EventType> {
         match action {

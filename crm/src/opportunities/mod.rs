@@ -16,7 +16,7 @@ use platform::{
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, Set,
-    sea_query::{Expr, ExprTrait, Func},
+    sea_query::{Expr, Func},
 };
 use uuid::Uuid;
 
@@ -146,7 +146,7 @@ pub async fn update<C: ConnectionTrait>(
         Some(money) => (money.minor(), money.currency_code().to_owned()),
         None => (current.value_amount, current.currency.clone()),
     };
-    let model = opportunity::ActiveModel {
+    let row = opportunity::ActiveModel {
         id: Set(id),
         title: Set(changes.title.unwrap_or(current.title.clone())),
         contact_id: Set(changes.contact_id.apply(current.contact_id)),
@@ -159,13 +159,8 @@ pub async fn update<C: ConnectionTrait>(
             .apply(current.expected_close_date)),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(conn)
-    .await?;
-    Opportunities::updated(actor, id, &current, &model, revert_of)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Opportunities::update(conn, actor, &current, row, revert_of).await
 }
 
 /// Closes an opportunity as won or lost: it moves to the pipeline's first stage of that
@@ -197,20 +192,15 @@ pub async fn close<C: ConnectionTrait>(
         Some(stage) => place(conn, actor, current, stage, None, lost_reason).await,
         None => {
             let status = OpportunityStatus::from(outcome);
-            let model = opportunity::ActiveModel {
+            let row = opportunity::ActiveModel {
                 id: Set(id),
                 status: Set(status.as_str().into()),
                 closed_at: Set(Some(Utc::now())),
                 lost_reason: Set(lost_reason),
                 updated_at: Set(Utc::now()),
                 ..Default::default()
-            }
-            .update(conn)
-            .await?;
-            Opportunities::updated(actor, id, &current, &model, None)
-                .record(conn)
-                .await?;
-            Ok(model)
+            };
+            Opportunities::update(conn, actor, &current, row, None).await
         }
     }
 }
@@ -220,15 +210,7 @@ pub async fn delete<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -
     pipelines::lock(conn, current.pipeline_id).await?;
     let current = find_opportunity(conn, id).await?;
     opportunity::Entity::delete_by_id(id).exec(conn).await?;
-    opportunity::Entity::update_many()
-        .col_expr(
-            opportunity::Column::Position,
-            Expr::col(opportunity::Column::Position).sub(1),
-        )
-        .filter(opportunity::Column::StageId.eq(current.stage_id))
-        .filter(opportunity::Column::Position.gt(current.position))
-        .exec(conn)
-        .await?;
+    placement::shift(conn, current.stage_id, current.position + 1, -1, None).await?;
     Opportunities::deleted(actor, id, &current)
         .record(conn)
         .await

@@ -7,7 +7,8 @@ use platform::{
     error::{AppError, AppResult},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryTrait, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -85,6 +86,30 @@ pub(crate) async fn record_stage_change<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Moves the deals of `stage_id` from `position` on (but `except`) by `by`: -1 closes the gap
+/// a deal leaves, +1 opens the place it takes.
+pub(crate) async fn shift<C: ConnectionTrait>(
+    conn: &C,
+    stage_id: Uuid,
+    position: i64,
+    by: i64,
+    except: Option<Uuid>,
+) -> AppResult<()> {
+    opportunity::Entity::update_many()
+        .col_expr(
+            opportunity::Column::Position,
+            Expr::col(opportunity::Column::Position).add(by),
+        )
+        .filter(opportunity::Column::StageId.eq(stage_id))
+        .filter(opportunity::Column::Position.gte(position))
+        .apply_if(except, |update, id| {
+            update.filter(opportunity::Column::Id.ne(id))
+        })
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Moves an opportunity to `stage_id` (of its own pipeline) at `position` (default: the
 /// end). Concurrent moves in one pipeline are serialised, so each lands and is recorded.
 pub async fn move_to<C: ConnectionTrait>(
@@ -133,28 +158,17 @@ pub(crate) async fn place<C: ConnectionTrait>(
     position: Option<i64>,
     lost_reason: Option<String>,
 ) -> AppResult<opportunity::Model> {
-    opportunity::Entity::update_many()
-        .col_expr(
-            opportunity::Column::Position,
-            Expr::col(opportunity::Column::Position).sub(1),
-        )
-        .filter(opportunity::Column::StageId.eq(current.stage_id))
-        .filter(opportunity::Column::Position.gt(current.position))
-        .filter(opportunity::Column::Id.ne(current.id))
-        .exec(conn)
-        .await?;
+    shift(
+        conn,
+        current.stage_id,
+        current.position + 1,
+        -1,
+        Some(current.id),
+    )
+    .await?;
     let size = stage_size(conn, stage.id, Some(current.id)).await?;
     let position = position.unwrap_or(size).clamp(0, size);
-    opportunity::Entity::update_many()
-        .col_expr(
-            opportunity::Column::Position,
-            Expr::col(opportunity::Column::Position).add(1),
-        )
-        .filter(opportunity::Column::StageId.eq(stage.id))
-        .filter(opportunity::Column::Position.gte(position))
-        .filter(opportunity::Column::Id.ne(current.id))
-        .exec(conn)
-        .await?;
+    shift(conn, stage.id, position, 1, Some(current.id)).await?;
     let status = OpportunityStatus::from(StageKind::from_stored(&stage.kind)?);
     let stage_changed = stage.id != current.stage_id;
     let now = Utc::now();

@@ -3,10 +3,10 @@
 
 platform::audited!(
     /// The pipeline as the audit trail and the event log know it.
-    pub Pipelines: Pipeline = "pipeline"
+    pub Pipelines: Pipeline = "pipeline" in entity::tenant::pipeline
 );
 
 platform::audited!(
     /// A pipeline's stage as the audit trail and the event log know it.
-    pub Stages: Stage = "stage"
+    pub Stages: Stage = "stage" in entity::tenant::pipeline_stage
 );

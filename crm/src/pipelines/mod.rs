@@ -203,18 +203,13 @@ pub async fn rename<C: ConnectionTrait>(
     revert_of: Option<Uuid>,
 ) -> AppResult<pipeline::Model> {
     let current = find(conn, id).await?;
-    let model = pipeline::ActiveModel {
+    let row = pipeline::ActiveModel {
         id: Set(id),
         name: Set(name),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(conn)
-    .await?;
-    Pipelines::updated(actor, id, &current, &model, revert_of)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Pipelines::update(conn, actor, &current, row, revert_of).await
 }
 
 /// Deletes a pipeline that holds no opportunities.
@@ -292,7 +287,7 @@ pub async fn update_stage<C: ConnectionTrait>(
     revert_of: Option<Uuid>,
 ) -> AppResult<pipeline_stage::Model> {
     let current = find_stage(conn, id).await?;
-    let model = pipeline_stage::ActiveModel {
+    let row = pipeline_stage::ActiveModel {
         id: Set(id),
         name: Set(changes.name.unwrap_or(current.name.clone())),
         probability: Set(changes.probability.unwrap_or(current.probability)),
@@ -302,13 +297,8 @@ pub async fn update_stage<C: ConnectionTrait>(
             .unwrap_or(current.kind.clone())),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .update(conn)
-    .await?;
-    Stages::updated(actor, id, &current, &model, revert_of)
-        .record(conn)
-        .await?;
-    Ok(model)
+    };
+    Stages::update(conn, actor, &current, row, revert_of).await
 }
 
 /// Puts the pipeline's stages in the given order; every stage exactly once.

@@ -8,8 +8,8 @@ use chrono::Utc;
 use entity::tenant::audit_entry;
 use futures::future::BoxFuture;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value, json};
@@ -67,6 +67,8 @@ pub fn snapshot<T: Serialize>(model: &T) -> Snapshot {
 /// recorded through the provided constructors:
 /// `Contacts::updated(actor, id, &before, &after, None).record(conn)`.
 pub trait Audited {
+    /// Its table.
+    type Entity: EntityTrait<Model: Serialize + Send + Sync, ActiveModel: Send>;
     const KIND: AuditEntityType;
     const CREATED: EventType;
     const UPDATED: EventType;
@@ -120,18 +122,89 @@ pub trait Audited {
     {
         Change::of::<Self>(actor, id, Some(snapshot(before)), None, None)
     }
+
+    /// A row's id.
+    fn id(model: &ModelOf<Self>) -> Uuid;
+
+    /// Inserts `row` and records its creation by `actor`: one way to write an audited
+    /// entity, so that no write forgets its entry and its events.
+    fn insert<C: ConnectionTrait>(
+        conn: &C,
+        actor: &Principal,
+        row: ActiveOf<Self>,
+    ) -> impl Future<Output = AppResult<ModelOf<Self>>> + Send
+    where
+        Self: Sized,
+        ModelOf<Self>: IntoActiveModel<ActiveOf<Self>>,
+    {
+        async move {
+            let model = row.insert(conn).await?;
+            Self::created(actor, Self::id(&model), &model)
+                .record(conn)
+                .await?;
+            Ok(model)
+        }
+    }
+
+    /// Saves `row`, the changes to `current`, and records the update by `actor` (a revert
+    /// of `revert_of` when set).
+    fn update<C: ConnectionTrait>(
+        conn: &C,
+        actor: &Principal,
+        current: &ModelOf<Self>,
+        row: ActiveOf<Self>,
+        revert_of: Option<Uuid>,
+    ) -> impl Future<Output = AppResult<ModelOf<Self>>> + Send
+    where
+        Self: Sized,
+        ModelOf<Self>: IntoActiveModel<ActiveOf<Self>>,
+    {
+        async move {
+            let model = row.update(conn).await?;
+            let id = Self::id(&model);
+            Self::updated(actor, id, current, &model, revert_of)
+                .record(conn)
+                .await?;
+            Ok(model)
+        }
+    }
+
+    /// Deletes `current` and records its deletion by `actor`.
+    fn delete<C: ConnectionTrait>(
+        conn: &C,
+        actor: &Principal,
+        current: &ModelOf<Self>,
+    ) -> impl Future<Output = AppResult<()>> + Send
+    where
+        Self: Sized,
+        Uuid: Into<<<Self::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    {
+        async move {
+            let id = Self::id(current);
+            Self::Entity::delete_by_id(id).exec(conn).await?;
+            Self::deleted(actor, id, current).record(conn).await
+        }
+    }
 }
+
+/// The rows of an audited entity.
+pub type ModelOf<A> = <<A as Audited>::Entity as EntityTrait>::Model;
+
+/// The changes to a row of an audited entity.
+pub type ActiveOf<A> = <<A as Audited>::Entity as EntityTrait>::ActiveModel;
 
 /// Declares the marker of an audited entity whose changes announce the plain
 /// `<entity>.created`, `.updated` and `.deleted`:
-/// `platform::audited!(/// The contact. pub Contacts: Contact = "contact");`.
+/// `platform::audited!(/// The contact. pub Contacts: Contact = "contact" in contact);`,
+/// `contact` being the entity's module (its `Entity` and `Model`, whose key is `id`).
 #[macro_export]
 macro_rules! audited {
-    ($(#[$meta:meta])* $vis:vis $marker:ident: $kind:ident = $name:literal) => {
+    ($(#[$meta:meta])* $vis:vis $marker:ident: $kind:ident = $name:literal in $($entity:ident)::+) => {
         $(#[$meta])*
         $vis struct $marker;
 
         impl $crate::audit::Audited for $marker {
+            type Entity = $($entity)::+::Entity;
             const KIND: $crate::audit::AuditEntityType = $crate::audit::AuditEntityType::$kind;
             const CREATED: $crate::events::catalog::EventType =
                 $crate::events::catalog::EventType::new(concat!($name, ".created"));
@@ -141,6 +214,10 @@ macro_rules! audited {
                 $crate::events::catalog::EventType::new(concat!($name, ".deleted"));
             const EVENTS: &'static [$crate::events::catalog::EventType] =
                 &[Self::CREATED, Self::UPDATED, Self::DELETED];
+
+            fn id(model: &$($entity)::+::Model) -> ::uuid::Uuid {
+                model.id
+            }
         }
     };
 }

@@ -24,12 +24,25 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
 
 #[derive(Serialize, Deserialize)]
 struct TenantClaims {
-    sub: Uuid,
     tid: Uuid,
     /// The role when issued; informative only: requests act with the user's current role.
     role: Role,
     /// The user's access version when issued (see [`TenantToken::version`]).
     ver: i64,
+    #[serde(flatten)]
+    registered: Registered,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AdminClaims {
+    #[serde(flatten)]
+    registered: Registered,
+}
+
+/// The claims every Nexo token carries: who, when, which token, for whom, from whom.
+#[derive(Serialize, Deserialize)]
+struct Registered {
+    sub: Uuid,
     iat: i64,
     nbf: i64,
     exp: i64,
@@ -38,15 +51,20 @@ struct TenantClaims {
     iss: String,
 }
 
-#[derive(Serialize, Deserialize)]
-struct AdminClaims {
-    sub: Uuid,
-    iat: i64,
-    nbf: i64,
-    exp: i64,
-    jti: Uuid,
-    aud: String,
-    iss: String,
+impl Registered {
+    /// Claims for `subject` on `audience`, valid from now until `expires_at`.
+    fn new(subject: Uuid, audience: &str, expires_at: DateTime<Utc>) -> Self {
+        let now = Utc::now();
+        Self {
+            sub: subject,
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: expires_at.timestamp(),
+            jti: Uuid::now_v7(),
+            aud: audience.into(),
+            iss: ISSUER.into(),
+        }
+    }
 }
 
 /// What a verified tenant access token says. It proves who signed in and when; whether
@@ -87,34 +105,20 @@ impl JwtKeys {
         role: Role,
         version: i64,
     ) -> AppResult<AccessToken> {
-        let now = Utc::now();
-        let expires_at = now + ACCESS_TOKEN_TTL;
+        let expires_at = Utc::now() + ACCESS_TOKEN_TTL;
         let claims = TenantClaims {
-            sub: user_id,
             tid: tenant_id,
             role,
             ver: version,
-            iat: now.timestamp(),
-            nbf: now.timestamp(),
-            exp: expires_at.timestamp(),
-            jti: Uuid::now_v7(),
-            aud: TENANT_AUDIENCE.into(),
-            iss: ISSUER.into(),
+            registered: Registered::new(user_id, TENANT_AUDIENCE, expires_at),
         };
         self.encode(&claims, expires_at)
     }
 
     pub fn issue_admin(&self, admin_id: Uuid) -> AppResult<AccessToken> {
-        let now = Utc::now();
-        let expires_at = now + ACCESS_TOKEN_TTL;
+        let expires_at = Utc::now() + ACCESS_TOKEN_TTL;
         let claims = AdminClaims {
-            sub: admin_id,
-            iat: now.timestamp(),
-            nbf: now.timestamp(),
-            exp: expires_at.timestamp(),
-            jti: Uuid::now_v7(),
-            aud: ADMIN_AUDIENCE.into(),
-            iss: ISSUER.into(),
+            registered: Registered::new(admin_id, ADMIN_AUDIENCE, expires_at),
         };
         self.encode(&claims, expires_at)
     }
@@ -128,11 +132,11 @@ impl JwtKeys {
                 "this token belongs to another tenant".into(),
             ));
         }
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or_else(|| {
+        let expires_at = DateTime::from_timestamp(claims.registered.exp, 0).ok_or_else(|| {
             AppError::Unauthenticated("the access token is invalid or expired".into())
         })?;
         Ok(TenantToken {
-            user_id: claims.sub,
+            user_id: claims.registered.sub,
             tenant_id: claims.tid,
             version: claims.ver,
             expires_at,
@@ -142,7 +146,7 @@ impl JwtKeys {
     pub fn verify_admin(&self, token: &str) -> AppResult<AdminPrincipal> {
         let claims: AdminClaims = self.decode(token, ADMIN_AUDIENCE)?;
         Ok(AdminPrincipal {
-            admin_id: claims.sub,
+            admin_id: claims.registered.sub,
         })
     }
 
