@@ -3,6 +3,7 @@
 
 mod abuse;
 mod access;
+mod audit;
 mod auth;
 mod baseline;
 mod crm_contacts;
