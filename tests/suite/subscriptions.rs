@@ -660,3 +660,64 @@ async fn a_bad_subscription_gets_an_error_with_a_code() {
     }
     assert_eq!(app.app.subscriptions.open(), 0, "refusals hold no slot");
 }
+
+#[tokio::test]
+async fn queries_and_mutations_over_the_websocket_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let t = app.new_tenant().await;
+    let mut socket = app
+        .subscribe(
+            &t.host,
+            Some(&t.owner_token),
+            "graphql-transport-ws",
+            "{ me { id } }",
+            json!({}),
+        )
+        .await
+        .expect("connected");
+    let refused = socket.next_message().await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED",
+        "{refused}"
+    );
+    socket
+        .start(
+            "2",
+            "mutation { createContact(input: {firstName: \"Over the socket\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let mut refused = socket.next_message().await;
+    while refused["type"] == "complete" {
+        refused = socket.next_message().await;
+    }
+    assert_eq!(refused["id"], "2", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED",
+        "{refused}"
+    );
+    let contacts = app
+        .gql(
+            &t.host,
+            Some(&t.owner_token),
+            "{ contacts { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(contacts.ok().data("contacts.totalCount"), 0);
+
+    let done = socket.next_message().await;
+    assert_eq!(
+        (&done["id"], &done["type"]),
+        (&json!("2"), &json!("complete"))
+    );
+
+    // The connection still carries subscriptions.
+    socket.start("3", FOLLOW, json!({"after": 0})).await;
+    create_contact(&app, &t, json!({"firstName": "Over HTTP"})).await;
+    let event = socket.next().await;
+    assert_eq!(
+        event["data"]["events"]["type"], "contact.created",
+        "{event}"
+    );
+}

@@ -323,15 +323,27 @@ impl<S: Executor + Clone> SubscriptionExecutor<S> {
         }
         request = request.data(principal.clone()).data(tenant.clone());
         let plan = plan(&mut request, &self.app.shared_subscriptions.shareable);
-        if let Plan::NotASubscription = plan {
-            return self.answer(request, session, limits.request_timeout);
-        }
+        let sharing = match plan {
+            Plan::NotASubscription => {
+                return self.answer(request, session, limits.request_timeout);
+            }
+            Plan::QueryOrMutation => {
+                // A query or mutation needs the request's transaction, which only HTTP opens
+                // and commits.
+                return error_stream(AppError::MethodNotAllowed(
+                    "the WebSocket carries subscriptions: send queries and mutations over HTTP"
+                        .into(),
+                ));
+            }
+            Plan::Alone => None,
+            Plan::Shared(sharing) => Some(sharing),
+        };
         let slot = match slots::acquire(&self.app, &connection, tenant.id) {
             Ok(slot) => slot,
             Err(error) => return error_stream(error),
         };
-        let stream = match plan {
-            Plan::Shared(sharing) => {
+        let stream = match sharing {
+            Some(sharing) => {
                 let key = ShareKey {
                     tenant: tenant.id,
                     role: principal.role,
@@ -343,7 +355,7 @@ impl<S: Executor + Clone> SubscriptionExecutor<S> {
                     .shared_subscriptions
                     .join(key, sharing, &self.schema, request, session)
             }
-            Plan::Alone | Plan::NotASubscription => self.alone(request, session),
+            None => self.alone(request, session),
         };
         let session = slots::Session {
             tenant,
@@ -394,8 +406,10 @@ fn get<T: Any>(data: &Data) -> Option<&T> {
 
 /// How a WebSocket operation runs.
 enum Plan {
-    /// Not a subscription async-graphql can run: it answers (a query, or the error).
+    /// Not an operation async-graphql can run: it answers with the error.
     NotASubscription,
+    /// A query or a mutation: refused, they go over HTTP.
+    QueryOrMutation,
     /// A subscription that executes for its subscriber only.
     Alone,
     /// A subscription identical subscribers share.
@@ -413,7 +427,7 @@ fn plan(request: &mut Request, shareable: &ShareableFields) -> Plan {
     };
     let operation = &operation.node;
     if operation.ty != OperationType::Subscription {
-        return Plan::NotASubscription;
+        return Plan::QueryOrMutation;
     }
     let [selection] = operation.selection_set.node.items.as_slice() else {
         return Plan::Alone;
