@@ -72,9 +72,7 @@ pub fn register(verticals: &mut Verticals) {
     verticals.audited::<Activities>(by(Role::Sales, |conn, actor, restore| {
         Box::pin(activities::revert(conn, actor, restore))
     }));
-    verticals.audited::<Pipelines>(by(Role::Manager, |conn, actor, restore| {
-        Box::pin(pipelines::revert(conn, actor, restore))
-    }));
+    verticals.audited::<Pipelines>(by(Role::Manager, revert_by_update!(pipelines::update)));
     verticals.audited::<Stages>(by(
         Role::Manager,
         revert_by_update!(pipelines::update_stage),

@@ -524,6 +524,20 @@ impl Subscription {
 }
 
 impl Subscription {
+    /// The code of the next operation error on the connection (passing over completions).
+    pub async fn refusal_code(&mut self) -> String {
+        loop {
+            let message = self.next_message().await;
+            if message["type"] == "complete" {
+                continue;
+            }
+            return message["payload"]["errors"][0]["extensions"]["code"]
+                .as_str()
+                .unwrap_or_else(|| panic!("expected an error, got {message}"))
+                .to_owned();
+        }
+    }
+
     /// Starts another operation `id` on the same connection.
     pub async fn start(&mut self, id: &str, query: &str, variables: Value) {
         use futures::SinkExt;

@@ -675,11 +675,7 @@ async fn queries_and_mutations_over_the_websocket_are_refused_and_change_nothing
         )
         .await
         .expect("connected");
-    let refused = socket.next_message().await;
-    assert_eq!(
-        refused["payload"]["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED",
-        "{refused}"
-    );
+    assert_eq!(socket.refusal_code().await, "METHOD_NOT_ALLOWED", "a query");
     socket
         .start(
             "2",
@@ -687,14 +683,10 @@ async fn queries_and_mutations_over_the_websocket_are_refused_and_change_nothing
             json!({}),
         )
         .await;
-    let mut refused = socket.next_message().await;
-    while refused["type"] == "complete" {
-        refused = socket.next_message().await;
-    }
-    assert_eq!(refused["id"], "2", "{refused}");
     assert_eq!(
-        refused["payload"]["errors"][0]["extensions"]["code"], "METHOD_NOT_ALLOWED",
-        "{refused}"
+        socket.refusal_code().await,
+        "METHOD_NOT_ALLOWED",
+        "a mutation"
     );
     let contacts = app
         .gql(

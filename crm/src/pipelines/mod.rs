@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use self::events::{Pipelines, Stages};
 use crate::{opportunities::placement::place_in_stage, shared::required_text, types::StageKind};
-use platform::audit::{self, Audited, Restore};
+use platform::audit::Audited;
 use serde::Deserialize;
 
 /// The stages of the pipeline a new tenant gets: name, win probability, kind.
@@ -409,20 +409,24 @@ pub async fn delete_stage<C: ConnectionTrait>(
     Stages::deleted(actor, id, &stage).record(conn).await
 }
 
-/// Restores the name an audit entry replaced, as a revert of it.
-pub async fn revert<C: ConnectionTrait>(
+/// A pipeline's changes, read from a stored snapshot by stored field names when an update is
+/// reverted.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct PipelineChanges {
+    pub name: Option<String>,
+}
+
+/// Applies `changes` to the pipeline (today: its name).
+pub async fn update<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
-    restore: Restore,
-) -> AppResult<()> {
-    #[derive(Default, Deserialize)]
-    #[serde(default)]
-    struct Restored {
-        name: Option<String>,
+    id: Uuid,
+    changes: PipelineChanges,
+    revert_of: Option<Uuid>,
+) -> AppResult<pipeline::Model> {
+    match changes.name {
+        Some(name) => rename(conn, actor, id, name, revert_of).await,
+        None => find(conn, id).await,
     }
-    let restored: Restored = audit::restore(&restore.values)?;
-    if let Some(name) = restored.name {
-        rename(conn, actor, restore.entity_id, name, Some(restore.entry_id)).await?;
-    }
-    Ok(())
 }
