@@ -24,6 +24,8 @@ use crate::{
     },
 };
 
+// Every vertical's audited kinds, in one GraphQL enum: a new audited entity adds its line
+// here, the one line it adds outside its vertical.
 crate::stored_enum!(
     /// What kind of thing an audit entry is about.
     AuditEntityType {
