@@ -189,6 +189,8 @@ pub struct Config {
     /// without the `bench-baseline` feature.
     pub bench_baseline: bool,
     pub limits: QueryLimits,
+    /// `NEXO_OUTBOUND_*`: calls to the outside world.
+    pub outbound: crate::outbound::OutboundConfig,
     pub provision_fault: Option<ProvisionFault>,
 }
 
@@ -214,6 +216,7 @@ impl Config {
             metrics_token: None,
             bench_baseline: false,
             limits: QueryLimits::default(),
+            outbound: crate::outbound::OutboundConfig::default(),
             provision_fault: None,
         }
     }
@@ -298,6 +301,18 @@ impl Config {
             "NEXO_MAX_SUBSCRIPTIONS_PER_TENANT",
             limits.max_subscriptions_per_tenant,
         )?;
+        let outbound = &mut config.outbound;
+        outbound.timeout = Duration::from_millis(parse_var(
+            "NEXO_OUTBOUND_TIMEOUT_MS",
+            outbound.timeout.as_millis() as u64,
+        )?);
+        outbound.max_response_bytes = parse_var(
+            "NEXO_OUTBOUND_MAX_RESPONSE_BYTES",
+            outbound.max_response_bytes,
+        )?;
+        if let Some(raw) = var("NEXO_OUTBOUND_ALLOW") {
+            outbound.allow = crate::outbound::OutboundConfig::parse_allow(&raw)?;
+        }
         config.validate()?;
         Ok(config)
     }

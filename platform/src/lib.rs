@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod outbound;
 pub mod private_fs;
 pub mod telemetry;
 pub mod tenancy;
@@ -48,6 +49,8 @@ pub struct AppContextInner {
     pub login_limiter: auth::LoginLimiter,
     /// Wakes this instance's subscribers after commits.
     pub events: events::bus::EventBus,
+    /// Every call to the outside world goes through it (see [`outbound`]).
+    pub outbound: outbound::OutboundClient,
     /// This instance's per-tenant event feeds for subscribers.
     pub feeds: events::follow::Feeds,
     /// Open subscriptions per tenant here, and users whose subscriptions must end.
@@ -93,8 +96,10 @@ impl AppContext {
             &config.base_domain,
             config.tenant_cache_ttl,
         );
+        let outbound = outbound::OutboundClient::new(&config.outbound)?;
         Ok(Self(Arc::new(AppContextInner {
             keys: auth::JwtKeys::from_secret(secret.as_bytes()),
+            outbound,
             access: auth::AccessControl::new(store.clone(), resolver.clone()),
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),

@@ -12,6 +12,7 @@ mod dashboard;
 mod events;
 mod limits;
 mod metrics;
+mod outbound;
 mod seed;
 mod subscriptions;
 mod tenancy;
