@@ -10,7 +10,7 @@ pub mod verticals;
 
 pub use platform::{
     AppContext, AppContextInner, AttachLoaders, ClientInfo, Metric, MetricKind, TenantSetup,
-    Verticals, audit, auth, config, db, domain, error, events, graphql, outbound, parse_id,
+    Verticals, audit, auth, config, db, domain, error, events, graphql, jobs, outbound, parse_id,
     private_fs, telemetry, tenancy,
 };
 /// The verticals this server composes.

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod jobs;
 pub mod outbound;
 pub mod private_fs;
 pub mod telemetry;

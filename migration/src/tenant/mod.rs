@@ -6,6 +6,7 @@ mod m20261123_000003_create_crm;
 mod m20261123_000004_create_events;
 mod m20261202_000001_add_user_auth_version;
 mod m20261202_000002_create_tenant_identity;
+mod m20261203_000001_create_jobs;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -15,5 +16,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261123_000004_create_events::Migration),
         Box::new(m20261202_000001_add_user_auth_version::Migration),
         Box::new(m20261202_000002_create_tenant_identity::Migration),
+        Box::new(m20261203_000001_create_jobs::Migration),
     ]
 }
