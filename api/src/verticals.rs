@@ -12,6 +12,7 @@ use dashboard::schema::{DashboardQuery, DashboardSubscription};
 use identity::{
     audit_trail::{AuditMutation, AuditQuery},
     event_log::{EventsQuery, EventsSubscription},
+    jobs::{JobsMutation, JobsQuery},
     schema::{AuthMutation, AuthQuery},
 };
 use platform::{
@@ -36,11 +37,18 @@ pub async fn context(config: Config) -> anyhow::Result<AppContext> {
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct TenantQuery(AuthQuery, CrmQuery, AuditQuery, EventsQuery, DashboardQuery);
+pub struct TenantQuery(
+    AuthQuery,
+    CrmQuery,
+    AuditQuery,
+    EventsQuery,
+    DashboardQuery,
+    JobsQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct TenantMutation(AuthMutation, CrmMutation, AuditMutation);
+pub struct TenantMutation(AuthMutation, CrmMutation, AuditMutation, JobsMutation);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]

@@ -263,3 +263,123 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
         .expect_err("unknown");
     assert_eq!(unknown.code(), "NOT_FOUND");
 }
+
+const JOBS: &str = "query($filter: JobFilterInput) { jobs(filter: $filter) { totalCount nodes { id kind state attempts maxAttempts payload lastError } } }";
+
+#[tokio::test]
+async fn admins_see_retry_and_cancel_their_jobs_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let t = app.new_tenant().await;
+    let other = app.new_tenant().await;
+    let (_, admin) = app.add_user(&t, "ADMIN").await;
+    let (_, manager) = app.add_user(&t, "MANAGER").await;
+    let now = Utc::now();
+    let conn = tx(&app, &t).await;
+    let id = jobs::enqueue::<Greet, _>(&conn, &Greeting { to: "Di".into() }, now)
+        .await
+        .expect("enqueued");
+    let spent = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+        .await
+        .expect("taken")
+        .remove(0);
+    jobs::fail(&conn, id, spent.fence, "boom", now)
+        .await
+        .expect("failed");
+    let done_id = jobs::enqueue::<Greet, _>(&conn, &Greeting { to: "Ed".into() }, now)
+        .await
+        .expect("enqueued");
+    let running = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+        .await
+        .expect("taken")
+        .remove(0);
+    jobs::complete(&conn, done_id, running.fence, json!({}), now)
+        .await
+        .expect("done");
+    conn.commit().await.expect("committed");
+
+    let listed = app.gql(&t.host, Some(&admin), JOBS, json!({})).await;
+    assert_eq!(listed.ok().data("jobs.totalCount"), 2);
+    let queued = app
+        .gql(
+            &t.host,
+            Some(&admin),
+            JOBS,
+            json!({"filter": {"state": "QUEUED"}}),
+        )
+        .await;
+    let nodes = queued.ok().data("jobs.nodes").clone();
+    assert_eq!(nodes[0]["id"], json!(id.to_string()), "{nodes:#}");
+    assert_eq!(nodes[0]["lastError"], "boom");
+    assert_eq!(nodes[0]["payload"], json!({"to": "Di"}));
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1));
+
+    let refused = app.gql(&t.host, Some(&manager), JOBS, json!({})).await;
+    assert_eq!(refused.error_code(), "FORBIDDEN", "a manager listing jobs");
+    let theirs = app
+        .gql(&other.host, Some(&other.owner_token), JOBS, json!({}))
+        .await;
+    assert_eq!(
+        theirs.ok().data("jobs.totalCount"),
+        0,
+        "another tenant sees none"
+    );
+    let too_long = app
+        .gql(
+            &t.host,
+            Some(&admin),
+            JOBS,
+            json!({"filter": {"kind": "k".repeat(65)}}),
+        )
+        .await;
+    assert_eq!(too_long.error_code(), "BAD_USER_INPUT");
+
+    let cancel = "mutation($id: ID!) { cancelJob(id: $id) { state } }";
+    let retry = "mutation($id: ID!) { retryJob(id: $id) { state attempts } }";
+    let by_manager = app
+        .gql(
+            &t.host,
+            Some(&manager),
+            cancel,
+            json!({"id": id.to_string()}),
+        )
+        .await;
+    assert_eq!(by_manager.error_code(), "FORBIDDEN");
+    let from_elsewhere = app
+        .gql(
+            &other.host,
+            Some(&other.owner_token),
+            cancel,
+            json!({"id": id.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        from_elsewhere.error_code(),
+        "NOT_FOUND",
+        "another tenant's job"
+    );
+    let malformed = app
+        .gql(&t.host, Some(&admin), cancel, json!({"id": "42"}))
+        .await;
+    assert_eq!(malformed.error_code(), "BAD_USER_INPUT");
+    let done = app
+        .gql(
+            &t.host,
+            Some(&admin),
+            retry,
+            json!({"id": done_id.to_string()}),
+        )
+        .await;
+    assert_eq!(done.error_code(), "CONFLICT", "a done job is not retried");
+
+    let cancelled = app
+        .gql(&t.host, Some(&admin), cancel, json!({"id": id.to_string()}))
+        .await;
+    assert_eq!(cancelled.ok().str("cancelJob.state"), "CANCELLED");
+    let retried = app
+        .gql(&t.host, Some(&admin), retry, json!({"id": id.to_string()}))
+        .await;
+    assert_eq!(
+        retried.ok().data("retryJob"),
+        &json!({"state": "QUEUED", "attempts": 0})
+    );
+}
