@@ -29,7 +29,7 @@ pub struct TenantNode(Tenant);
 #[Object(name = "Tenant")]
 impl TenantNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        platform::id(self.0.id)
     }
     async fn slug(&self) -> &str {
         self.0.slug.as_str()
@@ -71,7 +71,7 @@ pub struct PlatformAdmin {
 impl From<entity::control::platform_admin::Model> for PlatformAdmin {
     fn from(model: entity::control::platform_admin::Model) -> Self {
         Self {
-            id: ID(model.id.to_string()),
+            id: platform::id(model.id),
             email: model.email,
         }
     }

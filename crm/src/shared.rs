@@ -102,9 +102,7 @@ pub enum SortDirection {
 
 pub(crate) const MAX_EDGE_ITEMS: i32 = 100;
 
-pub(crate) fn id(uuid: uuid::Uuid) -> ID {
-    ID(uuid.to_string())
-}
+pub(crate) use platform::id;
 
 pub(crate) fn edge_limit(first: i32) -> AppResult<u64> {
     if !(0..=MAX_EDGE_ITEMS).contains(&first) {

@@ -14,15 +14,11 @@ use platform::{
             Cursor, Page, PageConnection, PageRequest, SortKey, fetch_page, total_if_asked,
         },
     },
-    parse_id,
+    id, parse_id,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::schema::{UserNode, user};
-
-fn id(uuid: uuid::Uuid) -> ID {
-    ID(uuid.to_string())
-}
 
 /// One field's value before and after a change. Values are as stored: amounts in minor
 /// units (`valueAmount`), enumerations in lowercase, ids and timestamps as strings.

@@ -47,10 +47,10 @@ impl EventNode {
         &self.0.entity_type
     }
     async fn entity_id(&self) -> ID {
-        ID(self.0.entity_id.to_string())
+        platform::id(self.0.entity_id)
     }
     async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(|id| ID(id.to_string()))
+        self.0.actor_id.map(platform::id)
     }
     /// Who caused it. Resolved in queries; subscriptions carry `actorId` only (null here).
     async fn actor(&self, ctx: &Context<'_>) -> GqlResult<Option<UserNode>> {

@@ -13,6 +13,7 @@ use platform::{
             Cursor, Page, PageConnection, PageRequest, SortKey, fetch_page, total_if_asked,
         },
     },
+    id,
     jobs::{self, JobState},
     parse_id,
 };
@@ -25,7 +26,7 @@ pub struct JobNode(job::Model);
 #[Object(name = "Job")]
 impl JobNode {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        id(self.0.id)
     }
     /// What it does: the name of its kind.
     async fn kind(&self) -> &str {

@@ -76,7 +76,7 @@ impl TryFrom<user::Model> for UserNode {
 
     fn try_from(model: user::Model) -> AppResult<Self> {
         Ok(Self {
-            id: ID(model.id.to_string()),
+            id: platform::id(model.id),
             role: parse_role(&model.role)?,
             status: match model.status.as_str() {
                 "invited" => UserStatus::Invited,

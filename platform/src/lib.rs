@@ -248,6 +248,11 @@ pub struct ClientInfo {
     pub ip: IpAddr,
 }
 
+/// A row's id as a GraphQL `ID`.
+pub fn id(uuid: Uuid) -> ID {
+    ID(uuid.to_string())
+}
+
 /// Parses a GraphQL ID argument; an ID that is not one of ours is `BAD_USER_INPUT`.
 pub fn parse_id(id: &ID, field: &str) -> AppResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not a valid ID"))

@@ -184,7 +184,7 @@ pub(crate) fn condition(filter: &ActivityFilter) -> Condition {
             filter.kinds.iter().map(|k| k.as_str()),
         ))
         .add_option(overdue)
-        .add(between(
+        .add_option(between(
             activity::Column::DueAt,
             filter.due_after,
             filter.due_before,

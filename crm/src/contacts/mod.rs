@@ -412,12 +412,12 @@ pub(crate) fn condition(filter: &ContactFilter) -> Condition {
         .add_option(equals(contact::Column::OwnerId, filter.owner_id))
         .add_option(equals(contact::Column::CompanyId, filter.company_id))
         .add_option(tagged)
-        .add(between(
+        .add_option(between(
             contact::Column::CreatedAt,
             filter.created_after,
             filter.created_before,
         ))
-        .add(between(
+        .add_option(between(
             contact::Column::UpdatedAt,
             filter.updated_after,
             filter.updated_before,

@@ -10,7 +10,7 @@ use platform::{
     auth::{Role, RoleGuard},
     error::{AppError, AppResult},
     events::{
-        catalog::{EntityChange, payload_of},
+        catalog::{EntityOf, payload_of},
         follow::follow,
     },
     graphql::ContextExt,
@@ -68,7 +68,7 @@ impl BoardChange {
         &self.event_type
     }
     async fn opportunity_id(&self) -> ID {
-        ID(self.opportunity_id.to_string())
+        platform::id(self.opportunity_id)
     }
     /// The opportunity as it now is (its contact, company, owner and stage included);
     /// null once deleted.
@@ -110,7 +110,7 @@ impl CrmSubscription {
                 .filter(move |item| {
                     let relevant = match item {
                         Ok(event) => {
-                            payload_of::<EntityChange<OnPipeline>>(event, Opportunities::EVENTS)
+                            payload_of::<EntityOf<OnPipeline>>(event, Opportunities::EVENTS)
                                 .is_some_and(|change| change.entity.pipeline_id == pipeline_id)
                         }
                         Err(_) => true,

@@ -2,8 +2,8 @@
 //! when the filter leaves it out, for `Condition::add_option`.
 
 use sea_orm::{
-    ColumnTrait, Value,
-    sea_query::{Expr, ExprTrait, IntoCondition, LikeExpr, SimpleExpr},
+    ColumnTrait, Condition, Value,
+    sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr},
 };
 
 /// `expr` contains `search` (lowercased, `%`, `_` and `\` escaped), when the search is not
@@ -46,10 +46,15 @@ pub fn between<V: Into<Value>>(
     column: impl ColumnTrait,
     from: Option<V>,
     to: Option<V>,
-) -> impl IntoCondition {
-    sea_orm::Condition::all()
-        .add_option(from.map(|v| column.gte(v)))
-        .add_option(to.map(|v| column.lt(v)))
+) -> Option<Condition> {
+    if from.is_none() && to.is_none() {
+        return None;
+    }
+    Some(
+        Condition::all()
+            .add_option(from.map(|v| column.gte(v)))
+            .add_option(to.map(|v| column.lt(v))),
+    )
 }
 
 #[cfg(test)]

@@ -41,6 +41,13 @@ pub struct EntityChange<E = Map<String, Value>> {
     pub changes: Map<String, Value>,
 }
 
+/// The entity of an entity event alone, for consumers that do not read its changes (they
+/// are skipped, not decoded).
+#[derive(Clone, Debug, Deserialize)]
+pub struct EntityOf<E> {
+    pub entity: E,
+}
+
 /// The payload of `event` read as `P` when the event is one of `types`; `None` for any other
 /// event, or one whose payload does not read as `P`.
 pub fn payload_of<P: DeserializeOwned>(event: &event::Model, types: &[EventType]) -> Option<P> {
