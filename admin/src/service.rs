@@ -167,6 +167,10 @@ pub async fn set_tenant_status(
     let tenant = find_tenant(app, slug).await?;
     let updated = app.registry.set_status(tenant.id, status).await?;
     app.access.tenant_changed(tenant.id).await;
+    if status == TenantStatus::Active {
+        // Its jobs waited while it was suspended: workers look at it again now.
+        app.jobs.due(tenant.id, chrono::Utc::now()).await;
+    }
     Ok(updated)
 }
 

@@ -21,6 +21,38 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 
+/// The context of a long-running process, listening to other instances on PostgreSQL.
+async fn start_context(
+    config: Config,
+    extra: impl FnOnce(&mut Verticals),
+) -> anyhow::Result<AppContext> {
+    let database_url = config.database_url.clone();
+    let context = verticals::context_with(config, extra).await?;
+    if let Some(url) = &database_url {
+        events::notify::start(&context, url);
+    }
+    Ok(context)
+}
+
+/// Job workers without the HTTP server (`nexo worker`), to scale them apart: runs until
+/// `shutdown` resolves. Workers are configured as in `nexo serve` (`NEXO_JOB_*`).
+pub async fn run_workers(
+    config: Config,
+    extra: impl FnOnce(&mut Verticals),
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    if config.jobs.workers == 0 {
+        anyhow::bail!("NEXO_JOB_WORKERS is 0: this worker would run no jobs");
+    }
+    let context = start_context(config, extra).await?;
+    let workers = jobs::worker::start(&context);
+    shutdown.await;
+    if let Some(workers) = workers {
+        workers.abort();
+    }
+    Ok(())
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -28,15 +60,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Builds the context and binds `config.listen` (port 0 picks a free port).
+    /// Builds the context, starts the job workers (`NEXO_JOB_WORKERS`) and binds
+    /// `config.listen` (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, |_| {}).await
+    }
+
+    /// [`Application::build`] with `extra` registered after the verticals.
+    pub async fn build_with(
+        config: Config,
+        extra: impl FnOnce(&mut Verticals),
+    ) -> anyhow::Result<Self> {
         let listen = config.listen;
-        let database_url = config.database_url.clone();
-        let context = verticals::context(config).await?;
-        if let Some(url) = &database_url {
-            events::notify::start(&context, url);
-        }
+        let context = start_context(config, extra).await?;
         context.access.start_following();
+        jobs::worker::start(&context);
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;

@@ -35,6 +35,8 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run job workers without the HTTP server (NEXO_JOB_WORKERS, default 8).
+    Worker,
     /// Bring the control plane and every tenant up to date (idempotent).
     Migrate,
     /// Manage tenants.
@@ -130,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     match cli.command {
         Command::Serve { demo } => serve(config, demo).await,
+        Command::Worker => api::run_workers(config, |_| {}, shutdown_signal()).await,
         Command::Migrate => migrate(config).await,
         Command::Tenant { command } => tenant(config, command).await,
         Command::Admin {

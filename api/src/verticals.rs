@@ -35,6 +35,17 @@ pub async fn context(config: Config) -> anyhow::Result<AppContext> {
     AppContext::build(config, registered()).await
 }
 
+/// The context with every vertical registered and then `extra`: what a test adds (a job
+/// kind of its own).
+pub async fn context_with(
+    config: Config,
+    extra: impl FnOnce(&mut Verticals),
+) -> anyhow::Result<AppContext> {
+    let mut verticals = registered();
+    extra(&mut verticals);
+    AppContext::build(config, verticals).await
+}
+
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct TenantQuery(

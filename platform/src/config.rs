@@ -191,6 +191,8 @@ pub struct Config {
     pub limits: QueryLimits,
     /// `NEXO_OUTBOUND_*`: calls to the outside world.
     pub outbound: crate::outbound::OutboundConfig,
+    /// `NEXO_JOB_*`: this process's job workers.
+    pub jobs: crate::jobs::WorkerConfig,
     pub provision_fault: Option<ProvisionFault>,
 }
 
@@ -217,6 +219,7 @@ impl Config {
             bench_baseline: false,
             limits: QueryLimits::default(),
             outbound: crate::outbound::OutboundConfig::default(),
+            jobs: crate::jobs::WorkerConfig::default(),
             provision_fault: None,
         }
     }
@@ -313,6 +316,13 @@ impl Config {
         if let Some(raw) = var("NEXO_OUTBOUND_ALLOW") {
             outbound.allow = crate::outbound::OutboundConfig::parse_allow(&raw)?;
         }
+        let jobs = &mut config.jobs;
+        jobs.workers = parse_var("NEXO_JOB_WORKERS", jobs.workers)?;
+        jobs.per_tenant = parse_var("NEXO_JOB_TENANT_CONCURRENCY", jobs.per_tenant)?.max(1);
+        jobs.sweep_interval = Duration::from_secs(parse_var(
+            "NEXO_JOB_SWEEP_SECS",
+            jobs.sweep_interval.as_secs(),
+        )?);
         config.validate()?;
         Ok(config)
     }

@@ -50,6 +50,9 @@ pub struct AppContextInner {
     pub login_limiter: auth::LoginLimiter,
     /// Wakes this instance's subscribers after commits.
     pub events: events::bus::EventBus,
+    /// Jobs: the handlers the verticals registered, and the bell of this instance's
+    /// workers (see [`jobs`]).
+    pub jobs: jobs::Jobs,
     /// Every call to the outside world goes through it (see [`outbound`]).
     pub outbound: outbound::OutboundClient,
     /// This instance's per-tenant event feeds for subscribers.
@@ -110,6 +113,10 @@ impl AppContext {
             shared_subscriptions: graphql::subscriptions::SharedExecutions::new(Arc::new(
                 std::mem::take(&mut verticals.shareable_subscriptions),
             )),
+            jobs: jobs::Jobs::new(
+                std::mem::take(&mut verticals.job_handlers),
+                store.control().clone(),
+            ),
             verticals,
             control_migrations_applied,
             config,
@@ -157,6 +164,8 @@ pub struct Verticals {
     event_types: Vec<events::catalog::EventType>,
     /// How an update of each audited kind is reverted.
     revertible: HashMap<audit::AuditEntityType, audit::Revertible>,
+    /// How each kind of job is done.
+    job_handlers: Vec<jobs::Handler>,
 }
 
 /// A vertical's figure on `/metrics`.
@@ -207,6 +216,11 @@ impl Verticals {
     pub fn audited<A: audit::Audited>(&mut self, revert: audit::Revertible) {
         self.announce(A::EVENTS);
         self.revertible.insert(A::KIND, revert);
+    }
+
+    /// Lets workers do `H`'s jobs.
+    pub fn handle<H: jobs::JobHandler>(&mut self) {
+        self.job_handlers.push(jobs::Handler::of::<H>());
     }
 
     /// The catalog: every event type the verticals announce, in registration order.

@@ -20,7 +20,11 @@ pub struct TestApp {
     pub base_domain: String,
     client: reqwest::Client,
     data_dir: std::sync::Arc<tempfile::TempDir>,
+    register: Register,
 }
+
+/// What a test registers beside the verticals (a job kind of its own).
+pub type Register = fn(&mut api::Verticals);
 
 /// A response: HTTP status and the GraphQL body.
 #[derive(Debug)]
@@ -76,7 +80,7 @@ pub struct TestTenant {
     pub owner_refresh: String,
 }
 
-fn init_logs() {
+pub fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
@@ -98,8 +102,17 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after `adjust` has changed its configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_registering(adjust, |_| {}).await
+}
+
+/// Starts a server with `register`'s additions, after `adjust` has changed its
+/// configuration.
+pub async fn spawn_app_registering(
+    adjust: impl FnOnce(&mut Config),
+    register: Register,
+) -> TestApp {
     let data_dir = std::sync::Arc::new(tempfile::tempdir().expect("temporary directory"));
-    start_instance(data_dir, adjust).await
+    start_instance(data_dir, adjust, register).await
 }
 
 impl TestApp {
@@ -111,23 +124,40 @@ impl TestApp {
     /// A second server on the same data (the same SQLite files, or the same PostgreSQL
     /// database), as another instance behind the load balancer would be.
     pub async fn another_instance(&self) -> TestApp {
-        start_instance(self.data_dir.clone(), |_| {}).await
+        self.another_instance_with(|_| {}).await
     }
+
+    /// Another instance, configured by `adjust`, with what this one registered.
+    pub async fn another_instance_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        start_instance(self.data_dir.clone(), adjust, self.register).await
+    }
+}
+
+/// A test server's configuration on `data_dir`: the test database, the test signing key,
+/// and no job workers (on the shared PostgreSQL database they would take other tests'
+/// jobs); a test that runs jobs asks for workers.
+pub fn test_config(data_dir: &std::path::Path) -> Config {
+    let mut config = Config::development(data_dir);
+    config.listen = "127.0.0.1:0".parse().expect("address");
+    config.database_url = test_database_url();
+    config.jwt_secret = Some(TEST_JWT_SECRET.into());
+    config.db_max_connections = 8;
+    config.jobs.workers = 0;
+    config
 }
 
 async fn start_instance(
     data_dir: std::sync::Arc<tempfile::TempDir>,
     adjust: impl FnOnce(&mut Config),
+    register: Register,
 ) -> TestApp {
     init_logs();
-    let mut config = Config::development(data_dir.path());
-    config.listen = "127.0.0.1:0".parse().expect("address");
-    config.database_url = test_database_url();
-    config.jwt_secret = Some(TEST_JWT_SECRET.into());
-    config.db_max_connections = 8;
+    let mut config = test_config(data_dir.path());
     adjust(&mut config);
     let base_domain = config.base_domain.clone();
-    let application = Application::build(config).await.expect("server builds");
+    let application = Application::build_with(config, register)
+        .await
+        .expect("server builds");
     let port = application.port();
     let app = application.context().clone();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
@@ -137,6 +167,7 @@ async fn start_instance(
         base_domain,
         client: reqwest::Client::new(),
         data_dir,
+        register,
     }
 }
 
@@ -161,6 +192,18 @@ impl TestApp {
 
     pub fn admin_host(&self) -> String {
         format!("admin.{}", self.base_domain)
+    }
+
+    /// `/metrics` as an operator's scraper reads it (development: no token).
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("http://127.0.0.1:{}/metrics", self.port))
+            .send()
+            .await
+            .expect("metrics request")
+            .text()
+            .await
+            .expect("metrics body")
     }
 
     /// SQL statements the server has run so far.

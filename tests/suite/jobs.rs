@@ -3,7 +3,7 @@
 //! admin. Times are passed in, so leases run out without waiting.
 
 use api::{
-    jobs::{self, JobKind, JobState},
+    jobs::{self, Handled, JobKind, JobState},
     tenancy::TxMode,
 };
 use chrono::{Duration, Utc};
@@ -22,6 +22,11 @@ impl JobKind for Greet {
     const KIND: &'static str = "test.greet";
     type Payload = Greeting;
     const MAX_ATTEMPTS: i32 = 2;
+}
+
+/// Every kind, leased for 30 s.
+fn lease() -> Handled {
+    Handled::any(Duration::seconds(30))
 }
 
 async fn tx(app: &TestApp, t: &TestTenant) -> sea_orm::DatabaseTransaction {
@@ -66,7 +71,7 @@ async fn a_job_exists_only_if_its_transaction_commits() {
     committed.commit().await.expect("committed");
 
     let worker = tx(&app, &t).await;
-    let taken = jobs::take_due(&worker, now, Duration::seconds(30), 10)
+    let taken = jobs::take_due(&worker, now, &lease(), 10)
         .await
         .expect("taken");
     assert_eq!(
@@ -83,7 +88,7 @@ async fn a_job_exists_only_if_its_transaction_commits() {
         (job.state.as_str(), job.attempts, job.fence),
         ("running", 1, 1)
     );
-    let again = jobs::take_due(&worker, now, Duration::seconds(30), 10)
+    let again = jobs::take_due(&worker, now, &lease(), 10)
         .await
         .expect("taken");
     assert!(again.is_empty(), "a leased job is not taken twice");
@@ -91,23 +96,13 @@ async fn a_job_exists_only_if_its_transaction_commits() {
         .await
         .expect("completed");
     // The timer is a row, due in ten minutes: not before.
-    let early = jobs::take_due(
-        &worker,
-        now + Duration::minutes(9),
-        Duration::seconds(30),
-        10,
-    )
-    .await
-    .expect("taken");
+    let early = jobs::take_due(&worker, now + Duration::minutes(9), &lease(), 10)
+        .await
+        .expect("taken");
     assert!(early.is_empty());
-    let due = jobs::take_due(
-        &worker,
-        now + Duration::minutes(10),
-        Duration::seconds(30),
-        10,
-    )
-    .await
-    .expect("taken");
+    let due = jobs::take_due(&worker, now + Duration::minutes(10), &lease(), 10)
+        .await
+        .expect("taken");
     assert_eq!(due.iter().map(|j| j.id).collect::<Vec<_>>(), [timer]);
     worker.commit().await.expect("committed");
 
@@ -119,7 +114,7 @@ async fn a_job_exists_only_if_its_transaction_commits() {
 
     // Another tenant's storage holds none of it.
     let theirs = tx(&app, &other).await;
-    let nothing = jobs::take_due(&theirs, now + Duration::hours(1), Duration::seconds(30), 10)
+    let nothing = jobs::take_due(&theirs, now + Duration::hours(1), &lease(), 10)
         .await
         .expect("taken");
     assert!(nothing.is_empty());
@@ -142,13 +137,13 @@ async fn a_worker_that_lost_its_lease_records_nothing() {
     setup.commit().await.expect("committed");
 
     let conn = tx(&app, &t).await;
-    let a = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+    let a = jobs::take_due(&conn, now, &lease(), 1)
         .await
         .expect("A takes it")
         .remove(0);
     // A stalls past its lease; B takes the job over.
     let later = now + Duration::seconds(31);
-    let b = jobs::take_due(&conn, later, Duration::seconds(30), 1)
+    let b = jobs::take_due(&conn, later, &lease(), 1)
         .await
         .expect("B takes it")
         .remove(0);
@@ -187,7 +182,7 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
         .await
         .expect("enqueued");
 
-    let first = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+    let first = jobs::take_due(&conn, now, &lease(), 1)
         .await
         .expect("taken")
         .remove(0);
@@ -196,12 +191,12 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
         .expect("recorded");
     assert_eq!(retried.state, JobState::Queued.as_str());
     assert!(retried.due_at > now, "retried after a backoff");
-    let waiting = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+    let waiting = jobs::take_due(&conn, now, &lease(), 1)
         .await
         .expect("taken");
     assert!(waiting.is_empty(), "not before its backoff");
 
-    let second = jobs::take_due(&conn, retried.due_at, Duration::seconds(30), 1)
+    let second = jobs::take_due(&conn, retried.due_at, &lease(), 1)
         .await
         .expect("taken")
         .remove(0);
@@ -231,7 +226,7 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
     assert_eq!(history, ["the receiver said 503", "the receiver said 500"]);
     let far = now + Duration::days(1);
     assert!(
-        jobs::take_due(&conn, far, Duration::seconds(30), 1)
+        jobs::take_due(&conn, far, &lease(), 1)
             .await
             .expect("taken")
             .is_empty()
@@ -239,7 +234,7 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
 
     let revived = jobs::retry(&conn, id, far).await.expect("retried");
     assert_eq!((revived.state.as_str(), revived.attempts), ("queued", 0));
-    let third = jobs::take_due(&conn, far, Duration::seconds(30), 1)
+    let third = jobs::take_due(&conn, far, &lease(), 1)
         .await
         .expect("taken")
         .remove(0);
@@ -252,7 +247,7 @@ async fn failures_back_off_then_the_job_is_dead_until_an_admin_retries_it() {
     assert_eq!(refused.code(), "CONFLICT");
     let later = far + Duration::days(1);
     assert!(
-        jobs::take_due(&conn, later, Duration::seconds(30), 1)
+        jobs::take_due(&conn, later, &lease(), 1)
             .await
             .expect("taken")
             .is_empty()
@@ -278,7 +273,7 @@ async fn admins_see_retry_and_cancel_their_jobs_and_nobody_else_does() {
     let id = jobs::enqueue::<Greet, _>(&conn, &Greeting { to: "Di".into() }, now)
         .await
         .expect("enqueued");
-    let spent = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+    let spent = jobs::take_due(&conn, now, &lease(), 1)
         .await
         .expect("taken")
         .remove(0);
@@ -288,7 +283,7 @@ async fn admins_see_retry_and_cancel_their_jobs_and_nobody_else_does() {
     let done_id = jobs::enqueue::<Greet, _>(&conn, &Greeting { to: "Ed".into() }, now)
         .await
         .expect("enqueued");
-    let running = jobs::take_due(&conn, now, Duration::seconds(30), 1)
+    let running = jobs::take_due(&conn, now, &lease(), 1)
         .await
         .expect("taken")
         .remove(0);

@@ -37,7 +37,93 @@ pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
     }
+    body.push_str(&jobs_metrics(app).await);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+/// The jobs' figures, by kind: what waits in the tenants now, and what this instance's
+/// workers did.
+async fn jobs_metrics(app: &crate::AppContext) -> String {
+    let mut body = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, values: Vec<(String, String)>| {
+        body.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (label, value) in values {
+            body.push_str(&format!("{name}{{kind=\"{label}\"}} {value}\n"));
+        }
+    };
+    let mut kinds: Vec<String> = app.jobs.kinds().map(str::to_owned).collect();
+    let waiting = match crate::jobs::waiting_now(app).await {
+        Ok(waiting) => waiting,
+        Err(e) => {
+            tracing::warn!(error = ?e, "cannot read the jobs waiting for /metrics");
+            Default::default()
+        }
+    };
+    kinds.extend(waiting.keys().cloned());
+    kinds.sort();
+    kinds.dedup();
+    let now = chrono::Utc::now();
+    family(
+        "nexo_jobs_waiting",
+        "gauge",
+        "Jobs past their due time and not yet taken by a worker.",
+        kinds
+            .iter()
+            .map(|kind| {
+                let queued = waiting.get(kind).map_or(0, |(queued, _)| *queued);
+                (kind.clone(), queued.to_string())
+            })
+            .collect(),
+    );
+    family(
+        "nexo_jobs_oldest_wait_seconds",
+        "gauge",
+        "How long the longest-waiting due job has waited for a worker.",
+        kinds
+            .iter()
+            .map(|kind| {
+                let age = waiting.get(kind).map_or(0.0, |(_, oldest)| {
+                    (now - *oldest).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                (kind.clone(), age.to_string())
+            })
+            .collect(),
+    );
+    let counts = app.jobs.counts();
+    let counted = |pick: fn(&crate::jobs::KindCounts) -> u64| -> Vec<(String, String)> {
+        kinds
+            .iter()
+            .map(|kind| {
+                let value = counts.get(kind.as_str()).map_or(0, pick);
+                (kind.clone(), value.to_string())
+            })
+            .collect()
+    };
+    family(
+        "nexo_job_runs_total",
+        "counter",
+        "Attempts begun by this instance's workers.",
+        counted(|c| c.runs),
+    );
+    family(
+        "nexo_job_failures_total",
+        "counter",
+        "Attempts that failed on this instance (retried after a backoff, or dead).",
+        counted(|c| c.failures),
+    );
+    family(
+        "nexo_jobs_dead_total",
+        "counter",
+        "Jobs that used up their attempts on this instance.",
+        counted(|c| c.dead),
+    );
+    family(
+        "nexo_job_lost_leases_total",
+        "counter",
+        "Outcomes refused because another worker had taken the job over.",
+        counted(|c| c.lost_leases),
+    );
+    body
 }
 
 /// The platform's own figures, before those the verticals registered.

@@ -5,3 +5,4 @@ pub mod admin_setup_token;
 pub mod platform_admin;
 pub mod tenant;
 pub mod tenant_domain;
+pub mod tenant_due_work;

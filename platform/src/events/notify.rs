@@ -3,7 +3,8 @@
 //! logs grew), never inside the write transaction: a transaction holding a notification
 //! takes a database-wide lock at commit. Every instance listens and wakes its own feeds;
 //! a lost notification only delays an event until the feeds' next look at the log. The
-//! same listener hears of access changes ([`crate::auth::AccessControl`]).
+//! same listener hears of access changes ([`crate::auth::AccessControl`]) and of jobs
+//! that became due elsewhere ([`crate::jobs`]).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -17,6 +18,8 @@ use uuid::Uuid;
 use crate::AppContext;
 
 const CHANNEL: &str = "nexo_events";
+/// "A tenant has new jobs due": workers elsewhere read the control plane again.
+const JOBS_CHANNEL: &str = "nexo_jobs";
 /// How long local commits are gathered into one notification.
 const COALESCE: Duration = Duration::from_millis(5);
 /// PostgreSQL refuses payloads over 8000 bytes.
@@ -31,7 +34,8 @@ pub fn start(app: &AppContext, database_url: &str) {
         .connect_lazy(database_url);
     match notifier {
         Ok(pool) => {
-            tokio::spawn(notify_others(app.clone(), pool, instance));
+            tokio::spawn(notify_others(app.clone(), pool.clone(), instance));
+            tokio::spawn(notify_jobs_due(app.clone(), pool, instance));
         }
         Err(e) => tracing::error!(error = %e, "cannot notify other instances"),
     }
@@ -78,6 +82,23 @@ async fn notify_others(app: AppContext, pool: sqlx::PgPool, instance: Uuid) {
     }
 }
 
+/// Tells other instances' workers that this one recorded due jobs, at most once per
+/// coalescing interval.
+async fn notify_jobs_due(app: AppContext, pool: sqlx::PgPool, instance: Uuid) {
+    loop {
+        app.jobs.recorded_here().await;
+        tokio::time::sleep(COALESCE).await;
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(JOBS_CHANNEL)
+            .bind(instance.to_string())
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not tell other instances of due jobs");
+        }
+    }
+}
+
 /// `<instance> <tenant>:<head> <tenant>:<head> ...`, split to fit PostgreSQL's limit.
 fn payloads(instance: Uuid, heads: &HashMap<Uuid, i64>) -> Vec<String> {
     let mut payloads = Vec::new();
@@ -104,17 +125,24 @@ async fn listen(app: AppContext, database_url: String, instance: Uuid) {
             }
         };
         if let Err(e) = listener
-            .listen_all([CHANNEL, crate::auth::ACCESS_CHANNEL])
+            .listen_all([CHANNEL, JOBS_CHANNEL, crate::auth::ACCESS_CHANNEL])
             .await
         {
             tracing::warn!(error = %e, "event listener cannot LISTEN; retrying");
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
+        // Due jobs recorded elsewhere while no one listened are read now.
+        app.jobs.heard_elsewhere();
         loop {
             match listener.recv().await {
                 Ok(notification) if notification.channel() == crate::auth::ACCESS_CHANNEL => {
                     app.access.recorded_elsewhere();
+                }
+                Ok(notification) if notification.channel() == JOBS_CHANNEL => {
+                    if notification.payload() != instance.to_string() {
+                        app.jobs.heard_elsewhere();
+                    }
                 }
                 Ok(notification) => {
                     let mut parts = notification.payload().split(' ');

@@ -69,6 +69,11 @@ impl TenantTx {
             .await
     }
 
+    /// Whether the transaction has begun.
+    pub fn is_open(&self) -> bool {
+        self.tx.initialized()
+    }
+
     pub(crate) fn uses_savepoints(&self) -> bool {
         self.savepoints
     }

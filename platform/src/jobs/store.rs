@@ -1,4 +1,4 @@
-//! Durable jobs and timers, per tenant: the store. A job is a row in the tenant's own
+//! The job store. A job is a row in the tenant's own
 //! `jobs` table, written in the transaction of the change that asks for it, so a rolled-back
 //! change schedules nothing and a committed one is never forgotten. A timer is a job whose
 //! due time is later. Workers take due jobs under a lease: each lease raises the job's
@@ -38,12 +38,72 @@ crate::stored_enum!(
     }
 );
 
-/// A kind of job: its name on the row, its payload's type, and how often it is tried.
+/// A kind of job: its name on the row, its payload's type, how often it is tried and how
+/// long one attempt may take.
 pub trait JobKind {
     const KIND: &'static str;
-    type Payload: Serialize + DeserializeOwned;
+    type Payload: Serialize + DeserializeOwned + Send;
     /// Attempts before the job is dead.
     const MAX_ATTEMPTS: i32 = 8;
+    /// How long a worker holds the job before another may take it over; an attempt that
+    /// runs longer is given up by its worker.
+    const LEASE: std::time::Duration = std::time::Duration::from_secs(60);
+}
+
+/// The kinds a worker takes, each with how long its lease lasts. A worker takes only the
+/// kinds it has handlers for: during a rolling upgrade an older worker leaves a new kind's
+/// jobs to the workers that know it.
+#[derive(Clone, Debug)]
+pub struct Handled {
+    /// Every kind, with this lease (`None`: only the kinds in `kinds`).
+    any: Option<Duration>,
+    kinds: Vec<(&'static str, Duration)>,
+}
+
+impl Handled {
+    /// Every kind, with the same lease.
+    pub fn any(lease: Duration) -> Self {
+        Self {
+            any: Some(lease),
+            kinds: Vec::new(),
+        }
+    }
+
+    /// No kind yet.
+    pub fn none() -> Self {
+        Self {
+            any: None,
+            kinds: Vec::new(),
+        }
+    }
+
+    /// Also `kind`, leased for `lease`.
+    pub fn with(mut self, kind: &'static str, lease: Duration) -> Self {
+        self.kinds.push((kind, lease));
+        self
+    }
+
+    pub fn lease_of(&self, kind: &str) -> Option<Duration> {
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, lease)| *lease)
+            .or(self.any)
+    }
+
+    /// ` AND kind IN (...)` when only some kinds are handled.
+    fn filter(&self, sql: &mut Sql) -> String {
+        if self.any.is_some() {
+            return String::new();
+        }
+        if self.kinds.is_empty() {
+            return " AND 1 = 0".into();
+        }
+        format!(
+            " AND kind IN ({})",
+            sql.bind_list(self.kinds.iter().map(|(kind, _)| *kind))
+        )
+    }
 }
 
 /// How many errors a job keeps in its history (the latest).
@@ -87,13 +147,13 @@ pub fn payload<K: JobKind>(job: &job::Model) -> AppResult<K::Payload> {
 }
 
 /// Leases up to `limit` jobs that are due at `now` (queued and due, or running with a
-/// lease that has ended) until `now + lease`, earliest due first. Each comes with its new
-/// `fence`, which the worker presents with its outcome. On PostgreSQL, jobs another worker
-/// is leasing at the same moment are skipped, not waited for.
+/// lease that has ended), each until `now` and its kind's lease, earliest due first. Each
+/// comes with its new `fence`, which the worker presents with its outcome. On PostgreSQL,
+/// jobs another worker is leasing at the same moment are skipped, not waited for.
 pub async fn take_due<C: ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
-    lease: Duration,
+    handled: &Handled,
     limit: u64,
 ) -> AppResult<Vec<job::Model>> {
     let mut sql = Sql::on(conn);
@@ -102,19 +162,35 @@ pub async fn take_due<C: ConnectionTrait>(
     } else {
         ""
     };
+    // Placeholders are bound in the order they appear in the text.
+    let running = sql.bind(JobState::Running.as_str());
+    let fallback = handled.any.unwrap_or_else(Duration::zero);
+    let until = if handled.kinds.is_empty() {
+        sql.bind(now + fallback)
+    } else {
+        let mut until = String::from("CASE kind");
+        for (kind, lease) in &handled.kinds {
+            until.push_str(&format!(
+                " WHEN {} THEN {}",
+                sql.bind(*kind),
+                sql.bind(now + *lease)
+            ));
+        }
+        until.push_str(&format!(" ELSE {} END", sql.bind(now + fallback)));
+        until
+    };
     let text = format!(
         "UPDATE jobs SET state = {running}, fence = fence + 1, attempts = attempts + 1, \
          lease_until = {until}, updated_at = {now} WHERE id IN (SELECT id FROM jobs \
-         WHERE (state = {queued} AND due_at <= {now_due}) \
-         OR (state = {running_again} AND lease_until < {now_lease}) \
+         WHERE ((state = {queued} AND due_at <= {now_due}) \
+         OR (state = {running_again} AND lease_until < {now_lease})){kinds} \
          ORDER BY due_at, id LIMIT {limit}{skip_locked}) RETURNING *",
-        running = sql.bind(JobState::Running.as_str()),
-        until = sql.bind(now + lease),
         now = sql.bind(now),
         queued = sql.bind(JobState::Queued.as_str()),
         now_due = sql.bind(now),
         running_again = sql.bind(JobState::Running.as_str()),
         now_lease = sql.bind(now),
+        kinds = handled.filter(&mut sql),
         limit = sql.bind(limit as i64),
     );
     let mut taken = job::Model::find_by_statement(sql.statement(text))
@@ -122,6 +198,27 @@ pub async fn take_due<C: ConnectionTrait>(
         .await?;
     taken.sort_by_key(|job| (job.due_at, job.id));
     Ok(taken)
+}
+
+/// Begins an outcome: checks that the lease given with `fence` is still held and, on
+/// PostgreSQL, locks the job's row until the transaction ends, so that no other worker
+/// takes the job over while its outcome and its handler's writes commit (SQLite's writers
+/// are serialised already). Refused (`CONFLICT`) when the lease was lost.
+pub async fn claim<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    fence: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let claimed = job::Entity::update_many()
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .filter(held(id, fence))
+        .exec(conn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        return Err(lost_lease());
+    }
+    Ok(())
 }
 
 /// Records that the job leased with `fence` succeeded, with its `result`. Refused
@@ -235,6 +332,46 @@ pub async fn cancel<C: ConnectionTrait>(
     job.lease_until = Set(None);
     job.updated_at = Set(now);
     Ok(job.update(conn).await?)
+}
+
+/// When the tenant next has work for some worker: its earliest queued job's due time, or
+/// the end of the earliest lease (a worker that died leaves its job to be taken over then).
+pub async fn next_due<C: ConnectionTrait>(conn: &C) -> AppResult<Option<DateTime<Utc>>> {
+    let mut sql = Sql::on(conn);
+    let text = format!(
+        "SELECT (SELECT due_at FROM jobs WHERE state = {queued} ORDER BY due_at LIMIT 1) AS queued, \
+         (SELECT min(lease_until) FROM jobs WHERE state = {running}) AS leased",
+        queued = sql.bind(JobState::Queued.as_str()),
+        running = sql.bind(JobState::Running.as_str()),
+    );
+    let Some(row) = conn.query_one_raw(sql.statement(text)).await? else {
+        return Ok(None);
+    };
+    let queued: Option<DateTime<Utc>> = row.try_get("", "queued")?;
+    let leased: Option<DateTime<Utc>> = row.try_get("", "leased")?;
+    Ok(queued.into_iter().chain(leased).min())
+}
+
+/// Jobs of one kind waiting past their due time in a tenant.
+#[derive(Debug, FromQueryResult)]
+pub struct Waiting {
+    pub kind: String,
+    pub queued: i64,
+    pub oldest_due: DateTime<Utc>,
+}
+
+/// The tenant's jobs that are due at `now` and not yet taken, by kind.
+pub async fn waiting<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> AppResult<Vec<Waiting>> {
+    let mut sql = Sql::on(conn);
+    let text = format!(
+        "SELECT kind, count(*) AS queued, min(due_at) AS oldest_due FROM jobs \
+         WHERE state = {queued} AND due_at <= {now} GROUP BY kind",
+        queued = sql.bind(JobState::Queued.as_str()),
+        now = sql.bind(now),
+    );
+    Ok(Waiting::find_by_statement(sql.statement(text))
+        .all(conn)
+        .await?)
 }
 
 pub async fn find<C: ConnectionTrait>(conn: &C, id: Uuid) -> AppResult<job::Model> {
