@@ -32,7 +32,7 @@ pub fn registered() -> Verticals {
 /// The application context with every vertical registered (the server, the CLI, the
 /// benchmark's setup).
 pub async fn context(config: Config) -> anyhow::Result<AppContext> {
-    AppContext::build(config, registered()).await
+    context_with(config, |_| {}).await
 }
 
 /// The context with every vertical registered and then `extra`: what a test adds (a job
@@ -42,8 +42,33 @@ pub async fn context_with(
     extra: impl FnOnce(&mut Verticals),
 ) -> anyhow::Result<AppContext> {
     let mut verticals = registered();
+    #[cfg(feature = "bench-baseline")]
+    if config.bench_baseline {
+        verticals.handle::<BenchNoop>();
+    }
     extra(&mut verticals);
     AppContext::build(config, verticals).await
+}
+
+/// nexo-bench's job: does nothing but say when it started. Only in builds with the
+/// bench-baseline feature, and only with `NEXO_BENCH_BASELINE` set.
+#[cfg(feature = "bench-baseline")]
+pub struct BenchNoop;
+
+#[cfg(feature = "bench-baseline")]
+impl platform::jobs::JobKind for BenchNoop {
+    const KIND: &'static str = "bench.noop";
+    type Payload = ();
+}
+
+#[cfg(feature = "bench-baseline")]
+impl platform::jobs::JobHandler for BenchNoop {
+    async fn run(
+        _run: &platform::jobs::JobRun,
+        _payload: (),
+    ) -> platform::error::AppResult<serde_json::Value> {
+        Ok(serde_json::json!({"started_at": chrono::Utc::now()}))
+    }
 }
 
 #[derive(MergedObject, Default)]

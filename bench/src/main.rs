@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 
 mod abuse;
 mod fixtures;
+mod jobs;
 mod live;
 mod load;
 mod server;
@@ -34,7 +35,8 @@ use fixtures::{BenchTenant, Client, MainTenant};
 use load::{Phase, Request};
 use server::{BenchDatabase, Server, ServerSettings, Usage};
 
-const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,abuse,subscribe,idle";
+const ALL_WORKLOADS: &str =
+    "board,contact,list,write,tenants,provision,abuse,subscribe,idle,jobs";
 
 #[derive(Parser, Clone)]
 #[command(
@@ -80,6 +82,9 @@ struct Args {
     /// share an execution), resume (events after a cursor: each runs alone).
     #[arg(long, default_value = "events,board,dashboard")]
     idle_kinds: String,
+    /// No-op jobs tenant A queues in the `jobs` workload (tenants B-J queue 10 each).
+    #[arg(long, default_value_t = 100_000)]
+    jobs: usize,
     /// Write the report as JSON to this file too.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -158,6 +163,10 @@ async fn run(
     config.jwt_secret = Some(jwt_secret.clone());
     config.db_max_connections = 4;
     let setup = api::verticals::context(config).await?;
+    if let Some(database) = database {
+        // Jobs the benchmark queues wake the server's workers as the server's own would.
+        api::events::notify::start(&setup, &database.url);
+    }
     let server = Server::start(ServerSettings {
         binary,
         data_dir,
@@ -201,9 +210,11 @@ async fn run(
         .map(str::trim)
         .filter(|w| !w.is_empty())
         .collect();
-    let needs_tenants = workloads.iter().any(|w| *w == "tenants" || *w == "idle");
+    let needs_tenants = workloads
+        .iter()
+        .any(|w| *w == "tenants" || *w == "idle" || *w == "jobs");
     let many = if needs_tenants {
-        let count = if workloads.contains(&"tenants") {
+        let count = if workloads.contains(&"tenants") || workloads.contains(&"jobs") {
             args.tenants.max(args.idle_tenants)
         } else {
             args.idle_tenants
@@ -246,6 +257,10 @@ async fn run(
                 bench.fresh_server().await?;
                 let spread = &many[..args.idle_tenants.min(many.len())];
                 let note = live::idle(&bench, spread).await?;
+                bench.notes.push(note);
+            }
+            "jobs" => {
+                let note = jobs::jobs(&bench).await?;
                 bench.notes.push(note);
             }
             other => bail!("unknown workload {other:?}; known: {ALL_WORKLOADS}"),

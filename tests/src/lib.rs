@@ -171,6 +171,21 @@ async fn start_instance(
     }
 }
 
+/// The head of an HTTP request read from `socket` (up to the blank line), as a local
+/// receiver of Nexo's outbound calls sees it; `None` if the peer went away first.
+pub async fn read_request_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buffer).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buffer[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
 /// A slug no other test uses.
 pub fn random_slug() -> String {
     let suffix: String = rand::rng()

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tests::{TestApp, TestTenant, spawn_app_registering};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncWriteExt,
     net::TcpListener,
     sync::Notify,
 };
@@ -614,15 +614,10 @@ async fn receiver() -> Receiver {
         while let Ok((mut socket, _)) = listener.accept().await {
             let (recorded, held) = (recorded.clone(), held.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buffer = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let key = String::from_utf8_lossy(&head)
+                let Some(head) = tests::read_request_head(&mut socket).await else {
+                    return;
+                };
+                let key = head
                     .lines()
                     .find_map(|line| {
                         let (name, value) = line.split_once(':')?;

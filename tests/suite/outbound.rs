@@ -16,7 +16,7 @@ use std::{
 use api::outbound::{OutboundClient, OutboundConfig, OutboundError, Resolver};
 use reqwest::{Method, header::HeaderMap};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
+    io::AsyncWriteExt,
     net::TcpListener,
 };
 
@@ -51,15 +51,9 @@ async fn receiver(address: &str) -> Option<Receiver> {
         while let Ok((mut socket, _)) = listener.accept().await {
             counted.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buffer = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head);
+                let Some(head) = tests::read_request_head(&mut socket).await else {
+                    return;
+                };
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
                 let response = if let Some(to) = path.strip_prefix("/redirect?to=") {
                     format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

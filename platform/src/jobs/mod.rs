@@ -28,7 +28,8 @@ use uuid::Uuid;
 
 pub use run::{JobHandler, JobRun};
 pub use store::{
-    Handled, JobKind, JobState, Waiting, backoff, cancel, claim, complete, enqueue, fail, find,
+    Handled, JobKind, JobState, Waiting, backoff, cancel, claim, complete, enqueue, enqueue_many,
+    fail, find,
     next_due, payload, retry, take_due, waiting,
 };
 pub use worker::WorkerConfig;

@@ -83,14 +83,6 @@ impl Handled {
         self
     }
 
-    pub fn lease_of(&self, kind: &str) -> Option<Duration> {
-        self.kinds
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, lease)| *lease)
-            .or(self.any)
-    }
-
     /// ` AND kind IN (...)` when only some kinds are handled.
     fn filter(&self, sql: &mut Sql) -> String {
         if self.any.is_some() {
@@ -115,11 +107,47 @@ pub async fn enqueue<K: JobKind, C: ConnectionTrait>(
     payload: &K::Payload,
     due_at: DateTime<Utc>,
 ) -> AppResult<Uuid> {
+    let id = Uuid::now_v7();
+    new_job::<K>(id, payload, due_at, Utc::now())?
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Schedules a `K` job for each of `orders` (payload and due time) in the transaction of
+/// `conn`, in multi-row inserts: an import's or a campaign's thousands at once.
+pub async fn enqueue_many<K: JobKind, C: ConnectionTrait>(
+    conn: &C,
+    orders: impl IntoIterator<Item = (K::Payload, DateTime<Utc>)>,
+) -> AppResult<Vec<Uuid>> {
+    // Under SQLite's limit of bound values per statement (14 columns a row).
+    const ROWS_PER_INSERT: usize = 500;
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    let mut rows = Vec::with_capacity(ROWS_PER_INSERT);
+    let mut orders = orders.into_iter().peekable();
+    while let Some((payload, due_at)) = orders.next() {
+        let id = Uuid::now_v7();
+        ids.push(id);
+        rows.push(new_job::<K>(id, &payload, due_at, now)?);
+        if rows.len() == ROWS_PER_INSERT || orders.peek().is_none() {
+            job::Entity::insert_many(std::mem::take(&mut rows))
+                .exec_without_returning(conn)
+                .await?;
+        }
+    }
+    Ok(ids)
+}
+
+fn new_job<K: JobKind>(
+    id: Uuid,
+    payload: &K::Payload,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<job::ActiveModel> {
     let payload = serde_json::to_value(payload)
         .map_err(|e| AppError::internal(format!("a {} payload did not serialize: {e}", K::KIND)))?;
-    let now = Utc::now();
-    let id = Uuid::now_v7();
-    job::ActiveModel {
+    Ok(job::ActiveModel {
         id: Set(id),
         kind: Set(K::KIND.to_owned()),
         payload: Set(payload),
@@ -134,10 +162,7 @@ pub async fn enqueue<K: JobKind, C: ConnectionTrait>(
         result: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
-    Ok(id)
+    })
 }
 
 /// A job's payload read as `K`'s.
@@ -146,8 +171,8 @@ pub fn payload<K: JobKind>(job: &job::Model) -> AppResult<K::Payload> {
         .map_err(|e| AppError::internal(format!("a {} payload did not read back: {e}", K::KIND)))
 }
 
-/// Leases up to `limit` jobs that are due at `now` (queued and due, or running with a
-/// lease that has ended), each until `now` and its kind's lease, earliest due first. Each
+/// Leases up to `limit` jobs that are due at `now` (running with a lease that has ended,
+/// then queued and due), each until `now` and its kind's lease, earliest due first. Each
 /// comes with its new `fence`, which the worker presents with its outcome. On PostgreSQL,
 /// jobs another worker is leasing at the same moment are skipped, not waited for.
 pub async fn take_due<C: ConnectionTrait>(
@@ -155,6 +180,26 @@ pub async fn take_due<C: ConnectionTrait>(
     now: DateTime<Utc>,
     handled: &Handled,
     limit: u64,
+) -> AppResult<Vec<job::Model>> {
+    // Two statements, each reading the (state, due_at) index in order and stopping at its
+    // limit: one condition of the two ORed together would sort every due job first.
+    let mut taken = lease(conn, now, handled, limit, JobState::Running).await?;
+    let left = limit.saturating_sub(taken.len() as u64);
+    if left > 0 {
+        taken.extend(lease(conn, now, handled, left, JobState::Queued).await?);
+    }
+    taken.sort_by_key(|job| (job.due_at, job.id));
+    Ok(taken)
+}
+
+/// Leases up to `limit` due jobs in `state`: `Running` ones whose lease has ended, or
+/// `Queued` ones whose time has come.
+async fn lease<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    handled: &Handled,
+    limit: u64,
+    state: JobState,
 ) -> AppResult<Vec<job::Model>> {
     let mut sql = Sql::on(conn);
     let skip_locked = if sql.is_postgres() {
@@ -179,25 +224,23 @@ pub async fn take_due<C: ConnectionTrait>(
         until.push_str(&format!(" ELSE {} END", sql.bind(now + fallback)));
         until
     };
+    let now_set = sql.bind(now);
+    let state_is = sql.bind(state.as_str());
+    let due = match state {
+        JobState::Running => format!("lease_until < {}", sql.bind(now)),
+        _ => format!("due_at <= {}", sql.bind(now)),
+    };
+    let kinds = handled.filter(&mut sql);
+    let limit = sql.bind(limit as i64);
     let text = format!(
         "UPDATE jobs SET state = {running}, fence = fence + 1, attempts = attempts + 1, \
-         lease_until = {until}, updated_at = {now} WHERE id IN (SELECT id FROM jobs \
-         WHERE ((state = {queued} AND due_at <= {now_due}) \
-         OR (state = {running_again} AND lease_until < {now_lease})){kinds} \
-         ORDER BY due_at, id LIMIT {limit}{skip_locked}) RETURNING *",
-        now = sql.bind(now),
-        queued = sql.bind(JobState::Queued.as_str()),
-        now_due = sql.bind(now),
-        running_again = sql.bind(JobState::Running.as_str()),
-        now_lease = sql.bind(now),
-        kinds = handled.filter(&mut sql),
-        limit = sql.bind(limit as i64),
+         lease_until = {until}, updated_at = {now_set} WHERE id IN (SELECT id FROM jobs \
+         WHERE state = {state_is} AND {due}{kinds} \
+         ORDER BY due_at LIMIT {limit}{skip_locked}) RETURNING *",
     );
-    let mut taken = job::Model::find_by_statement(sql.statement(text))
+    Ok(job::Model::find_by_statement(sql.statement(text))
         .all(conn)
-        .await?;
-    taken.sort_by_key(|job| (job.due_at, job.id));
-    Ok(taken)
+        .await?)
 }
 
 /// Begins an outcome: checks that the lease given with `fence` is still held and, on
