@@ -179,8 +179,9 @@ pub struct DeletedTenant {
     pub backup_path: PathBuf,
 }
 
-/// Deletes a tenant after keeping a backup: it stops being served first, then its data is
-/// copied, and only then dropped. If the backup fails, the tenant is left as it was.
+/// Deletes a tenant after keeping a backup: it stops being served first, then its data and
+/// its files are copied, and only then dropped. If the backup fails, the tenant is left as
+/// it was.
 #[tracing::instrument(skip(app))]
 pub async fn delete_tenant(app: &AppContext, slug: &str) -> AppResult<DeletedTenant> {
     let tenant = find_tenant(app, slug).await?;
@@ -201,7 +202,15 @@ pub async fn delete_tenant(app: &AppContext, slug: &str) -> AppResult<DeletedTen
             return Err(e);
         }
     };
+    // Its files are kept beside the data's copy, then removed with the data.
+    let files_backup = backup_path.with_extension("files");
+    if let Err(e) = app.files.backup_tenant(tenant.id, &files_backup).await {
+        app.registry.set_status(tenant.id, previous).await?;
+        app.access.tenant_changed(tenant.id).await;
+        return Err(e);
+    }
     app.store.drop_tenant_storage(&tenant.slug).await?;
+    app.files.delete_tenant(tenant.id).await?;
     app.registry.remove(tenant.id).await?;
     app.access.tenant_changed(tenant.id).await;
     tracing::info!(backup = %backup_path.display(), "tenant deleted");

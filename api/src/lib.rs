@@ -10,8 +10,8 @@ pub mod verticals;
 
 pub use platform::{
     AppContext, AppContextInner, AttachLoaders, ClientInfo, Metric, MetricKind, TenantSetup,
-    Verticals, audit, auth, config, db, domain, error, events, graphql, jobs, outbound, parse_id,
-    private_fs, telemetry, tenancy,
+    Verticals, audit, auth, config, db, domain, error, events, files, graphql, jobs, outbound,
+    parse_id, private_fs, telemetry, tenancy,
 };
 /// The verticals this server composes.
 pub use {admin, crm, dashboard, identity};

@@ -12,6 +12,7 @@ use dashboard::schema::{DashboardQuery, DashboardSubscription};
 use identity::{
     audit_trail::{AuditMutation, AuditQuery},
     event_log::{EventsQuery, EventsSubscription},
+    files::{FilesMutation, FilesQuery},
     jobs::{JobsMutation, JobsQuery},
     schema::{AuthMutation, AuthQuery},
 };
@@ -80,11 +81,18 @@ pub struct TenantQuery(
     EventsQuery,
     DashboardQuery,
     JobsQuery,
+    FilesQuery,
 );
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct TenantMutation(AuthMutation, CrmMutation, AuditMutation, JobsMutation);
+pub struct TenantMutation(
+    AuthMutation,
+    CrmMutation,
+    AuditMutation,
+    JobsMutation,
+    FilesMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]

@@ -142,7 +142,12 @@ async fn queue(bench: &Bench, tenant: &Tenant, count: usize) -> anyhow::Result<(
 }
 
 async fn done(bench: &Bench, tenant: &Tenant) -> anyhow::Result<u64> {
-    let rows = read(bench, tenant, "SELECT count(*) AS n FROM jobs WHERE state = 'done'").await?;
+    let rows = read(
+        bench,
+        tenant,
+        "SELECT count(*) AS n FROM jobs WHERE state = 'done'",
+    )
+    .await?;
     let row = rows.first().context("a count")?;
     Ok(row.try_get::<i64>("", "n")? as u64)
 }

@@ -35,8 +35,7 @@ use fixtures::{BenchTenant, Client, MainTenant};
 use load::{Phase, Request};
 use server::{BenchDatabase, Server, ServerSettings, Usage};
 
-const ALL_WORKLOADS: &str =
-    "board,contact,list,write,tenants,provision,abuse,subscribe,idle,jobs";
+const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,abuse,subscribe,idle,jobs";
 
 #[derive(Parser, Clone)]
 #[command(

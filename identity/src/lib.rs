@@ -5,6 +5,7 @@
 
 pub mod audit_trail;
 pub mod event_log;
+pub mod files;
 pub mod jobs;
 pub mod schema;
 pub mod service;

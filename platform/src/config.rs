@@ -193,6 +193,8 @@ pub struct Config {
     pub outbound: crate::outbound::OutboundConfig,
     /// `NEXO_JOB_*`: this process's job workers.
     pub jobs: crate::jobs::WorkerConfig,
+    /// `NEXO_FILES_*`, `NEXO_MAX_UPLOAD_BYTES`: tenants' files.
+    pub files: crate::files::FilesConfig,
     pub provision_fault: Option<ProvisionFault>,
 }
 
@@ -220,6 +222,7 @@ impl Config {
             limits: QueryLimits::default(),
             outbound: crate::outbound::OutboundConfig::default(),
             jobs: crate::jobs::WorkerConfig::default(),
+            files: crate::files::FilesConfig::default(),
             provision_fault: None,
         }
     }
@@ -323,6 +326,25 @@ impl Config {
             "NEXO_JOB_SWEEP_SECS",
             jobs.sweep_interval.as_secs(),
         )?);
+        let files = &mut config.files;
+        files.max_upload_bytes = parse_var("NEXO_MAX_UPLOAD_BYTES", files.max_upload_bytes)?;
+        files.url_ttl = Duration::from_secs(parse_var(
+            "NEXO_FILE_URL_TTL_SECS",
+            files.url_ttl.as_secs(),
+        )?);
+        files.dir = var("NEXO_FILES_DIR").map(PathBuf::from);
+        if let Some(bucket) = var("NEXO_FILES_S3_BUCKET") {
+            let required = |name: &str| {
+                var(name).with_context(|| format!("{name} is required with NEXO_FILES_S3_BUCKET"))
+            };
+            files.s3 = Some(crate::files::S3Config {
+                bucket,
+                region: var("NEXO_FILES_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+                endpoint: var("NEXO_FILES_S3_ENDPOINT"),
+                access_key_id: required("NEXO_FILES_S3_ACCESS_KEY_ID")?,
+                secret_access_key: required("NEXO_FILES_S3_SECRET_ACCESS_KEY")?,
+            });
+        }
         config.validate()?;
         Ok(config)
     }

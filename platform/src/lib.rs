@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod graphql;
 pub mod jobs;
 pub mod outbound;
@@ -53,6 +54,8 @@ pub struct AppContextInner {
     /// Jobs: the handlers the verticals registered, and the bell of this instance's
     /// workers (see [`jobs`]).
     pub jobs: jobs::Jobs,
+    /// Tenants' files (see [`files`]).
+    pub files: files::Files,
     /// Every call to the outside world goes through it (see [`outbound`]).
     pub outbound: outbound::OutboundClient,
     /// This instance's per-tenant event feeds for subscribers.
@@ -101,9 +104,11 @@ impl AppContext {
             config.tenant_cache_ttl,
         );
         let outbound = outbound::OutboundClient::new(&config.outbound)?;
+        let files = files::Files::new(&config.files, &config.data_dir, secret.as_bytes())?;
         Ok(Self(Arc::new(AppContextInner {
             keys: auth::JwtKeys::from_secret(secret.as_bytes()),
             outbound,
+            files,
             access: auth::AccessControl::new(store.clone(), resolver.clone()),
             login_limiter: auth::LoginLimiter::default(),
             events: events::bus::EventBus::default(),

@@ -260,6 +260,38 @@ impl TestApp {
         into_reply(request.send().await.expect("request sent")).await
     }
 
+    /// POSTs a `multipart/form-data` GraphQL request (the multipart request spec).
+    pub async fn post_multipart(
+        &self,
+        host: &str,
+        token: Option<&str>,
+        form: reqwest::multipart::Form,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url())
+            .header("Host", host)
+            .multipart(form);
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        into_reply(request.send().await.expect("request sent")).await
+    }
+
+    /// GETs a path of the server (a download link): status, headers and body.
+    pub async fn fetch(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("body").to_vec();
+        (status, headers, body)
+    }
+
     /// POSTs `body` as if through a reverse proxy that sent `X-Forwarded-For`.
     pub async fn post_forwarded(
         &self,

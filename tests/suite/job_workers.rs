@@ -28,11 +28,7 @@ use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tests::{TestApp, TestTenant, spawn_app_registering};
-use tokio::{
-    io::AsyncWriteExt,
-    net::TcpListener,
-    sync::Notify,
-};
+use tokio::{io::AsyncWriteExt, net::TcpListener, sync::Notify};
 
 /// What a probe does: call a receiver first (with the job's id as its idempotency key),
 /// work for a while, then record that it ran, in the job's own transaction.

@@ -406,7 +406,11 @@ async fn deleting_a_tenant_drops_its_jobs_and_keeps_them_in_its_backup() {
             .expect("a row");
         row.try_get::<i64>("", "n").expect("a count")
     };
-    assert_eq!(marks().await, 1, "the control plane knows the tenant has work");
+    assert_eq!(
+        marks().await,
+        1,
+        "the control plane knows the tenant has work"
+    );
 
     let deleted = app
         .gql(
@@ -419,7 +423,13 @@ async fn deleting_a_tenant_drops_its_jobs_and_keeps_them_in_its_backup() {
     let backup = deleted.ok().str("deleteTenant.backupPath");
     assert_eq!(marks().await, 0, "its mark went with it");
     let slug = api::tenancy::Slug::parse(&t.slug).expect("a slug");
-    assert!(!app.app.store.tenant_storage_exists(&slug).await.expect("checked"));
+    assert!(
+        !app.app
+            .store
+            .tenant_storage_exists(&slug)
+            .await
+            .expect("checked")
+    );
 
     // The backup holds the job.
     let backed_up = if app.app.store.is_postgres() {

@@ -10,6 +10,7 @@ mod crm_contacts;
 mod crm_pipeline;
 mod dashboard;
 mod events;
+mod files;
 mod job_workers;
 mod jobs;
 mod limits;

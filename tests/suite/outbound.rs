@@ -15,10 +15,7 @@ use std::{
 
 use api::outbound::{OutboundClient, OutboundConfig, OutboundError, Resolver};
 use reqwest::{Method, header::HeaderMap};
-use tokio::{
-    io::AsyncWriteExt,
-    net::TcpListener,
-};
+use tokio::{io::AsyncWriteExt, net::TcpListener};
 
 /// Names answered from a table, as a DNS server would.
 struct StubResolver(HashMap<String, Vec<IpAddr>>);

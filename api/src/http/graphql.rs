@@ -26,7 +26,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response as HttpResponse},
 };
-use futures::{SinkExt, StreamExt};
+use futures::{SinkExt, StreamExt, TryStreamExt};
 
 use super::{
     AppState,
@@ -84,6 +84,12 @@ pub(super) async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> HttpResponse {
+    if let Some(content_type) = multipart_type(&headers) {
+        return match multipart(&state, &headers, content_type, body).await {
+            Ok(batch) => handle(state, peer, headers, batch, Method::Post).await,
+            Err(refusal) => refusal,
+        };
+    }
     let limit = state.app.config.limits.max_body_bytes;
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -98,6 +104,73 @@ pub(super) async fn post(
     };
     handle(state, peer, headers, batch, Method::Post).await
 }
+
+/// The content type of a `multipart/form-data` body (the GraphQL multipart request spec).
+fn multipart_type(headers: &HeaderMap) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+        .then(|| content_type.to_owned())
+}
+
+/// Reads a multipart request, with its files, within the upload limit: a declared length
+/// over the limit is refused before any of the body is read, and a body that grows past
+/// it is refused where it crosses (`PAYLOAD_TOO_LARGE`); nothing of it is kept.
+async fn multipart(
+    state: &AppState,
+    headers: &HeaderMap,
+    content_type: String,
+    body: Body,
+) -> Result<BatchRequest, HttpResponse> {
+    let limits = &state.app.config.limits;
+    let max_file = state.app.files.max_upload_bytes;
+    // Room for the operations and the parts' headers beside the files.
+    let max_total = max_file.saturating_add(limits.max_body_bytes);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > max_total) {
+        return Err(refuse(AppError::PayloadTooLarge(max_file)));
+    }
+    let mut read = 0usize;
+    let limited = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        read = read.saturating_add(chunk.len());
+        if read > max_total {
+            return Err(std::io::Error::other(TOO_LARGE));
+        }
+        Ok(chunk)
+    });
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(max_file)
+        .max_num_files(MAX_UPLOADED_FILES);
+    match async_graphql::http::receive_batch_body(
+        Some(content_type),
+        limited.into_async_read(),
+        options,
+    )
+    .await
+    {
+        Ok(batch) => Ok(batch),
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
+            Err(refuse(AppError::PayloadTooLarge(max_file)))
+        }
+        Err(e) if e.to_string().contains(TOO_LARGE) => {
+            Err(refuse(AppError::PayloadTooLarge(max_file)))
+        }
+        Err(e) => Err(refuse_parse(format!(
+            "the multipart body is not a GraphQL request: {e}"
+        ))),
+    }
+}
+
+/// Files one request may upload.
+const MAX_UPLOADED_FILES: usize = 10;
+/// The reading error of a body past the upload limit.
+const TOO_LARGE: &str = "the body passed the upload limit";
 
 async fn handle(
     state: AppState,

@@ -1,10 +1,11 @@
-//! The HTTP surface: `/graphql` (tenant or admin API by Host), `/healthz`, `/readyz`,
-//! `/metrics`,
+//! The HTTP surface: `/graphql` (tenant or admin API by Host), `/files/...` (download
+//! links), `/healthz`, `/readyz`, `/metrics`,
 //! with a request id and a tracing span (request id, tenant) on every request.
 
 #[cfg(feature = "bench-baseline")]
 mod baseline;
 mod body;
+mod files;
 mod graphql;
 mod metrics;
 
@@ -47,7 +48,8 @@ pub fn router(app: AppContext) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics::metrics));
+        .route("/metrics", get(metrics::metrics))
+        .route("/files/{tenant}/{file}", get(files::download));
     #[cfg(feature = "bench-baseline")]
     let router = router
         .route("/baseline/board", axum::routing::post(baseline::board))

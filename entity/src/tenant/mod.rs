@@ -6,6 +6,7 @@ pub mod company;
 pub mod contact;
 pub mod contact_tag;
 pub mod event;
+pub mod file;
 pub mod job;
 pub mod opportunity;
 pub mod pipeline;

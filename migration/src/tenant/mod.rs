@@ -7,6 +7,8 @@ mod m20261123_000004_create_events;
 mod m20261202_000001_add_user_auth_version;
 mod m20261202_000002_create_tenant_identity;
 mod m20261203_000001_create_jobs;
+mod m20261204_000001_create_files;
+mod m20261204_000002_tune_jobs_statistics;
 
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
@@ -17,5 +19,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261202_000001_add_user_auth_version::Migration),
         Box::new(m20261202_000002_create_tenant_identity::Migration),
         Box::new(m20261203_000001_create_jobs::Migration),
+        Box::new(m20261204_000001_create_files::Migration),
+        Box::new(m20261204_000002_tune_jobs_statistics::Migration),
     ]
 }

@@ -29,8 +29,7 @@ use uuid::Uuid;
 pub use run::{JobHandler, JobRun};
 pub use store::{
     Handled, JobKind, JobState, Waiting, backoff, cancel, claim, complete, enqueue, enqueue_many,
-    fail, find,
-    next_due, payload, retry, take_due, waiting,
+    fail, find, next_due, payload, retry, take_due, waiting,
 };
 pub use worker::WorkerConfig;
 

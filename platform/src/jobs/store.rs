@@ -109,10 +109,13 @@ pub async fn enqueue<K: JobKind, C: ConnectionTrait>(
 ) -> AppResult<Uuid> {
     let id = Uuid::now_v7();
     new_job::<K>(id, payload, due_at, Utc::now())?
-    .insert(conn)
-    .await?;
+        .insert(conn)
+        .await?;
     Ok(id)
 }
+
+/// Jobs scheduled at once after which [`enqueue_many`] refreshes the table's statistics.
+const ANALYZE_AFTER: usize = 1_000;
 
 /// Schedules a `K` job for each of `orders` (payload and due time) in the transaction of
 /// `conn`, in multi-row inserts: an import's or a campaign's thousands at once.
@@ -135,6 +138,11 @@ pub async fn enqueue_many<K: JobKind, C: ConnectionTrait>(
                 .exec_without_returning(conn)
                 .await?;
         }
+    }
+    // Thousands of new rows at once: PostgreSQL's planner learns of them now rather than at
+    // autovacuum's next round, or it would sort every due job to take the first few.
+    if ids.len() >= ANALYZE_AFTER && conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_unprepared("ANALYZE jobs").await?;
     }
     Ok(ids)
 }

@@ -112,6 +112,14 @@ impl Registry {
         Ok(())
     }
 
+    pub async fn by_id(&self, id: Uuid) -> AppResult<Option<Tenant>> {
+        tenant::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Tenant::try_from)
+            .transpose()
+    }
+
     pub async fn by_slug(&self, slug: &str) -> AppResult<Option<Tenant>> {
         tenant::Entity::find()
             .filter(tenant::Column::Slug.eq(slug))

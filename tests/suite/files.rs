@@ -1,0 +1,212 @@
+//! Tenants' files: uploaded with the GraphQL multipart request, downloaded through short-lived
+//! signed links, never reachable from another tenant, removed (and kept in the backup) with
+//! their tenant.
+
+use reqwest::multipart::{Form, Part};
+use serde_json::json;
+use tests::{Reply, TestApp, TestTenant, spawn_app, spawn_app_with};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const UPLOAD: &str =
+    "mutation($f: Upload!) { uploadFile(file: $f) { id name contentType size downloadUrl } }";
+
+fn form(name: &str, content_type: &str, body: Vec<u8>) -> Form {
+    Form::new()
+        .text(
+            "operations",
+            json!({"query": UPLOAD, "variables": {"f": null}}).to_string(),
+        )
+        .text("map", json!({"0": ["variables.f"]}).to_string())
+        .part(
+            "0",
+            Part::bytes(body)
+                .file_name(name.to_owned())
+                .mime_str(content_type)
+                .expect("a type"),
+        )
+}
+
+async fn upload(app: &TestApp, t: &TestTenant, token: &str, name: &str, body: &[u8]) -> Reply {
+    app.post_multipart(
+        &t.host,
+        Some(token),
+        form(name, "text/plain", body.to_vec()),
+    )
+    .await
+}
+
+/// Files stored for the tenant on the local store.
+fn stored(app: &TestApp, tenant: uuid::Uuid) -> usize {
+    std::fs::read_dir(
+        app.data_dir()
+            .join("files/tenants")
+            .join(tenant.to_string()),
+    )
+    .map(|dir| dir.count())
+    .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_file_uploads_and_downloads_through_its_link() {
+    let app = spawn_app().await;
+    let t = app.new_tenant().await;
+    let uploaded = upload(&app, &t, &t.owner_token, "Q3 notes.txt", b"hello, Nexo").await;
+    let file = uploaded.ok().data("uploadFile").clone();
+    assert_eq!(file["name"], "Q3 notes.txt");
+    assert_eq!(file["contentType"], "text/plain");
+    assert_eq!(file["size"], 11);
+
+    let link = file["downloadUrl"].as_str().expect("a link").to_owned();
+    let (status, headers, body) = app.fetch(&link).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, b"hello, Nexo");
+    assert_eq!(headers["content-type"], "text/plain");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"Q3_notes.txt\"; filename*=UTF-8''Q3+notes.txt"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    // A viewer reads it (with a fresh link) but cannot upload.
+    let (_, viewer) = app.add_user(&t, "VIEWER").await;
+    let read = app
+        .gql(
+            &t.host,
+            Some(&viewer),
+            "query($id: ID!) { file(id: $id) { name downloadUrl } }",
+            json!({"id": file["id"]}),
+        )
+        .await;
+    let fresh = read.ok().str("file.downloadUrl");
+    assert_eq!(app.fetch(&fresh).await.2, b"hello, Nexo");
+    let refused = upload(&app, &t, &viewer, "more.txt", b"no").await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+
+    // A manager deletes it: its link then finds nothing.
+    let (_, manager) = app.add_user(&t, "MANAGER").await;
+    app.gql(
+        &t.host,
+        Some(&manager),
+        "mutation($id: ID!) { deleteFile(id: $id) }",
+        json!({"id": file["id"]}),
+    )
+    .await
+    .ok();
+    assert_eq!(app.fetch(&fresh).await.0, 404);
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
+    let app = spawn_app_with(|config| config.files.max_upload_bytes = 1024).await;
+    let t = app.new_tenant().await;
+    let tenant = app.tenant(&t.slug).await;
+
+    let big = upload(&app, &t, &t.owner_token, "big.bin", &[7u8; 4096]).await;
+    assert_eq!(big.error_code(), "PAYLOAD_TOO_LARGE", "{:?}", big.body);
+    assert_eq!(stored(&app, tenant.id), 0, "no body was stored");
+    let fits = upload(&app, &t, &t.owner_token, "small.bin", &[7u8; 512]).await;
+    fits.ok();
+    assert_eq!(stored(&app, tenant.id), 1);
+
+    // A body declared larger than the limit is refused before it is sent: the answer
+    // comes while the client still holds almost all of it.
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .expect("connected");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 50000000\r\n\r\n--xyz\r\n",
+        t.host, t.owner_token
+    );
+    socket.write_all(head.as_bytes()).await.expect("sent");
+    let mut answer = vec![0u8; 4096];
+    let n = socket.read(&mut answer).await.expect("an answer");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
+    assert_eq!(stored(&app, tenant.id), 1);
+}
+
+#[tokio::test]
+async fn altered_or_expired_links_are_refused_and_other_tenants_files_are_not_found() {
+    let app = spawn_app().await;
+    let a = app.new_tenant().await;
+    let b = app.new_tenant().await;
+    let (tenant_a, tenant_b) = (app.tenant(&a.slug).await, app.tenant(&b.slug).await);
+    let uploaded = upload(&app, &a, &a.owner_token, "a.txt", b"tenant A's").await;
+    let file = uploaded.ok().data("uploadFile").clone();
+    let file_id = uuid::Uuid::parse_str(file["id"].as_str().expect("an id")).expect("a uuid");
+    let link = file["downloadUrl"].as_str().expect("a link").to_owned();
+    let code = |body: Vec<u8>| -> String {
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON error");
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // Altered: one character of the signature, or the file's id.
+    let mut altered = link.clone();
+    let last = altered.pop().expect("a character");
+    altered.push(if last == '0' { '1' } else { '0' });
+    let (status, _, body) = app.fetch(&altered).await;
+    assert_eq!((status, code(body).as_str()), (403, "FORBIDDEN"));
+    let other_file = link.replace(&file_id.to_string(), &uuid::Uuid::now_v7().to_string());
+    assert_eq!(app.fetch(&other_file).await.0, 403);
+    let unsigned = link.split('?').next().expect("a path").to_owned();
+    assert_eq!(app.fetch(&unsigned).await.0, 403);
+
+    // Expired.
+    let expired = app
+        .app
+        .files
+        .local_url(tenant_a.id, file_id, chrono::Utc::now().timestamp() - 1);
+    let (status, _, body) = app.fetch(&expired).await;
+    assert_eq!((status, code(body).as_str()), (403, "FORBIDDEN"));
+
+    // Tenant B: the id finds nothing, and a valid link of B's for that id neither.
+    let theirs = app
+        .gql(
+            &b.host,
+            Some(&b.owner_token),
+            "query($id: ID!) { file(id: $id) { name } }",
+            json!({"id": file["id"]}),
+        )
+        .await;
+    assert_eq!(theirs.error_code(), "NOT_FOUND");
+    let b_link = app
+        .app
+        .files
+        .local_url(tenant_b.id, file_id, chrono::Utc::now().timestamp() + 60);
+    let (status, _, body) = app.fetch(&b_link).await;
+    assert_eq!((status, code(body).as_str()), (404, "NOT_FOUND"));
+    // A's own link still works.
+    assert_eq!(app.fetch(&link).await.2, b"tenant A's");
+}
+
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_files_and_keeps_them_in_the_backup() {
+    let app = spawn_app().await;
+    let t = app.new_tenant().await;
+    let tenant = app.tenant(&t.slug).await;
+    let uploaded = upload(&app, &t, &t.owner_token, "contract.txt", b"signed").await;
+    let file = uploaded.ok().data("uploadFile").clone();
+    let link = file["downloadUrl"].as_str().expect("a link").to_owned();
+    assert_eq!(stored(&app, tenant.id), 1);
+
+    let deleted = app
+        .gql(
+            &app.admin_host(),
+            Some(&app.admin_token().await),
+            "mutation($s: String!) { deleteTenant(slug: $s) { backupPath } }",
+            json!({"s": t.slug}),
+        )
+        .await;
+    let backup = std::path::PathBuf::from(deleted.ok().str("deleteTenant.backupPath"));
+    assert_eq!(stored(&app, tenant.id), 0, "its files went with it");
+    let kept = backup
+        .with_extension("files")
+        .join(file["id"].as_str().expect("an id"));
+    assert_eq!(std::fs::read(&kept).expect("kept in the backup"), b"signed");
+    assert_eq!(app.fetch(&link).await.0, 404);
+}
