@@ -97,6 +97,9 @@ impl Files {
     ) -> anyhow::Result<Self> {
         let (store, s3): (Arc<dyn ObjectStore>, _) = match &config.s3 {
             Some(s3) => {
+                // The S3 client's TLS uses the process's rustls provider: ring, as the rest
+                // of Nexo does (already installed is fine).
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let mut builder = AmazonS3Builder::new()
                     .with_bucket_name(&s3.bucket)
                     .with_region(&s3.region)

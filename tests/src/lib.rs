@@ -340,6 +340,19 @@ impl TestApp {
         self.provision(&admin).await
     }
 
+    /// Deletes a tenant through the admin API, as an operator would; the backup's path.
+    pub async fn delete_tenant(&self, slug: &str) -> std::path::PathBuf {
+        let deleted = self
+            .gql(
+                &self.admin_host(),
+                Some(&self.admin_token().await),
+                "mutation($s: String!) { deleteTenant(slug: $s) { backupPath } }",
+                json!({"s": slug}),
+            )
+            .await;
+        std::path::PathBuf::from(deleted.ok().str("deleteTenant.backupPath"))
+    }
+
     /// Provisions a tenant through the admin API and completes its owner's setup.
     pub async fn provision(&self, admin_token: &str) -> TestTenant {
         self.provision_slug(admin_token, &random_slug()).await

@@ -194,19 +194,124 @@ async fn deleting_a_tenant_removes_its_files_and_keeps_them_in_the_backup() {
     let link = file["downloadUrl"].as_str().expect("a link").to_owned();
     assert_eq!(stored(&app, tenant.id), 1);
 
-    let deleted = app
-        .gql(
-            &app.admin_host(),
-            Some(&app.admin_token().await),
-            "mutation($s: String!) { deleteTenant(slug: $s) { backupPath } }",
-            json!({"s": t.slug}),
-        )
-        .await;
-    let backup = std::path::PathBuf::from(deleted.ok().str("deleteTenant.backupPath"));
+    let backup = app.delete_tenant(&t.slug).await;
     assert_eq!(stored(&app, tenant.id), 0, "its files went with it");
     let kept = backup
         .with_extension("files")
         .join(file["id"].as_str().expect("an id"));
     assert_eq!(std::fs::read(&kept).expect("kept in the backup"), b"signed");
     assert_eq!(app.fetch(&link).await.0, 404);
+}
+
+/// A local S3-compatible server: Python's moto (`pip install 'moto[server]'`), stopped with
+/// the test.
+struct S3Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl S3Server {
+    async fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..200 {
+            if reqwest::get(&server.url).await.is_ok() {
+                return Some(server);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    /// The keys under `prefix` in `bucket`.
+    async fn keys(&self, bucket: &str, prefix: &str) -> String {
+        reqwest::get(format!("{}/{bucket}?prefix={prefix}", self.url))
+            .await
+            .expect("listed")
+            .text()
+            .await
+            .expect("a listing")
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn files_on_s3_compatible_storage_are_presigned_and_go_with_their_tenant() {
+    let Some(s3) = S3Server::start().await else {
+        println!(
+            "skipped: moto_server is not installed, so the S3 store was not exercised \
+             (pip install 'moto[server]')"
+        );
+        return;
+    };
+    let bucket = tests::random_slug();
+    let created = reqwest::Client::new()
+        .put(format!("{}/{bucket}", s3.url))
+        .send()
+        .await
+        .expect("bucket created");
+    assert!(created.status().is_success());
+    let endpoint = s3.url.clone();
+    let bucket_name = bucket.clone();
+    let app = spawn_app_with(move |config| {
+        config.files.s3 = Some(api::files::S3Config {
+            bucket: bucket_name,
+            region: "us-east-1".into(),
+            endpoint: Some(endpoint),
+            access_key_id: "nexo-test".into(),
+            secret_access_key: "nexo-test-secret".into(),
+        });
+    })
+    .await;
+    let t = app.new_tenant().await;
+    let tenant = app.tenant(&t.slug).await;
+    let uploaded = upload(&app, &t, &t.owner_token, "deck.txt", b"on S3").await;
+    let file = uploaded.ok().data("uploadFile").clone();
+    let link = file["downloadUrl"].as_str().expect("a link");
+    assert!(
+        link.starts_with(&format!("{}/{bucket}/tenants/{}/", s3.url, tenant.id))
+            && link.contains("X-Amz-Signature="),
+        "{link}"
+    );
+    let body = reqwest::get(link)
+        .await
+        .expect("downloaded")
+        .bytes()
+        .await
+        .expect("a body");
+    assert_eq!(&body[..], b"on S3");
+    assert!(
+        !app.data_dir().join("files/tenants").exists(),
+        "nothing local"
+    );
+
+    let backup = app.delete_tenant(&t.slug).await;
+    let listing = s3.keys(&bucket, &format!("tenants/{}/", tenant.id)).await;
+    assert!(
+        !listing.contains("<Key>"),
+        "the tenant's objects are gone: {listing}"
+    );
+    let kept = backup
+        .with_extension("files")
+        .join(file["id"].as_str().expect("an id"));
+    assert_eq!(std::fs::read(kept).expect("kept in the backup"), b"on S3");
 }

@@ -412,15 +412,8 @@ async fn deleting_a_tenant_drops_its_jobs_and_keeps_them_in_its_backup() {
         "the control plane knows the tenant has work"
     );
 
-    let deleted = app
-        .gql(
-            &app.admin_host(),
-            Some(&app.admin_token().await),
-            "mutation($s: String!) { deleteTenant(slug: $s) { backupPath } }",
-            json!({"s": t.slug}),
-        )
-        .await;
-    let backup = deleted.ok().str("deleteTenant.backupPath");
+    let backup = app.delete_tenant(&t.slug).await;
+    let backup = backup.to_string_lossy().into_owned();
     assert_eq!(marks().await, 0, "its mark went with it");
     let slug = api::tenancy::Slug::parse(&t.slug).expect("a slug");
     assert!(
