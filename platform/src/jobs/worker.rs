@@ -66,6 +66,8 @@ const IDLE_WAIT: Duration = Duration::from_secs(60);
 /// The same on SQLite, which tells no other process of a commit: a `nexo worker` beside
 /// `nexo serve` on the same files looks this often.
 const IDLE_WAIT_SQLITE: Duration = Duration::from_secs(1);
+/// The wait before reading the control plane again after a failed read.
+const RETRY_READ: Duration = Duration::from_secs(1);
 /// The pause after a pass in which due tenants gave no job (other workers took them).
 const EMPTY_PASS_PAUSE: Duration = Duration::from_millis(100);
 /// How long a tenant whose due work is all of kinds this process has no handler for (a
@@ -118,11 +120,11 @@ impl Dispatcher {
                 continue;
             }
             let now = Utc::now();
-            let listing = match due::earliest(self.app.store.control(), LISTING).await {
-                Ok(listing) => listing,
+            let (listing, unread) = match due::earliest(self.app.store.control(), LISTING).await {
+                Ok(listing) => (listing, false),
                 Err(e) => {
                     tracing::warn!(error = ?e, "cannot read the tenants with due jobs; retrying");
-                    Vec::new()
+                    (Vec::new(), true)
                 }
             };
             self.passed_over
@@ -154,6 +156,9 @@ impl Dispatcher {
                 .and_then(|at| (at - now).to_std().ok())
                 .unwrap_or(idle_wait)
                 .min(idle_wait);
+            if unread {
+                wait = wait.min(RETRY_READ);
+            }
             if any_ready {
                 wait = wait.min(EMPTY_PASS_PAUSE);
             }
