@@ -129,9 +129,12 @@ impl FilesMutation {
     async fn delete_file(&self, ctx: &Context<'_>, id: ID) -> GqlResult<ID> {
         let file_id = parse_id(&id, "id")?;
         let principal = ctx.principal()?;
-        let conn = ctx.conn().await?;
-        find_by_id::<file::Entity, _>(conn, file_id, "file").await?;
-        file::Entity::delete_by_id(file_id).exec(conn).await?;
+        let deleted = file::Entity::delete_by_id(file_id)
+            .exec(ctx.conn().await?)
+            .await?;
+        if deleted.rows_affected == 0 {
+            return Err(AppError::NotFound("file").into());
+        }
         let app = ctx.app()?.clone();
         let tenant = principal.tenant_id;
         // The body goes once the row's removal has committed.

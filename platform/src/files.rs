@@ -172,7 +172,7 @@ impl Files {
         }
     }
 
-    /// Every file of the tenant's: their ids.
+    /// The keys of every file of the tenant's.
     async fn list(&self, tenant: Uuid) -> AppResult<Vec<Key>> {
         self.store
             .list(Some(&Self::tenant_prefix(tenant)))
@@ -202,10 +202,14 @@ impl Files {
                 .await
                 .map_err(|e| AppError::internal(format!("reading a file to back up: {e}")))?;
             let path = dir.join(name);
-            let mut out = crate::private_fs::create_file(&path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            std::io::Write::write_all(&mut out, &body)
-                .with_context(|| format!("writing {}", path.display()))?;
+            tokio::task::spawn_blocking(move || {
+                let mut out = crate::private_fs::create_file(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                std::io::Write::write_all(&mut out, &body)
+                    .with_context(|| format!("writing {}", path.display()))
+            })
+            .await
+            .map_err(|e| AppError::internal(format!("backing up a file: {e}")))??;
         }
         Ok(keys.len())
     }
@@ -250,10 +254,18 @@ impl Files {
         format!("/files/{tenant}/{file}?expires={expires}&signature={signature}")
     }
 
-    fn sign(&self, tenant: Uuid, file: Uuid, expires: i64) -> Vec<u8> {
+    /// The MAC of a link to `file` valid until `expires`.
+    fn mac(&self, tenant: Uuid, file: Uuid, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.url_key).expect("any key length");
         mac.update(format!("{tenant}/{file}/{expires}").as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        mac
+    }
+
+    fn sign(&self, tenant: Uuid, file: Uuid, expires: i64) -> Vec<u8> {
+        self.mac(tenant, file, expires)
+            .finalize()
+            .into_bytes()
+            .to_vec()
     }
 
     /// Whether a local download URL is one this server signed and still valid at `now`:
@@ -261,11 +273,9 @@ impl Files {
     pub fn check(&self, download: &SignedDownload, now: DateTime<Utc>) -> AppResult<()> {
         let refused = || AppError::Forbidden("the download link is invalid or has expired".into());
         let presented = hex::decode(&download.signature).map_err(|_| refused())?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.url_key).expect("any key length");
-        mac.update(
-            format!("{}/{}/{}", download.tenant, download.file, download.expires).as_bytes(),
-        );
-        mac.verify_slice(&presented).map_err(|_| refused())?;
+        self.mac(download.tenant, download.file, download.expires)
+            .verify_slice(&presented)
+            .map_err(|_| refused())?;
         if download.expires < now.timestamp() {
             return Err(refused());
         }

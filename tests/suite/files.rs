@@ -203,6 +203,81 @@ async fn deleting_a_tenant_removes_its_files_and_keeps_them_in_the_backup() {
     assert_eq!(app.fetch(&link).await.0, 404);
 }
 
+#[tokio::test]
+async fn bad_uploads_and_deletes_by_the_wrong_people_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let a = app.new_tenant().await;
+    let b = app.new_tenant().await;
+    let tenant = app.tenant(&a.slug).await;
+
+    // Not a file: the variable as JSON text, and a multipart body without its map.
+    let text = app
+        .gql(
+            &a.host,
+            Some(&a.owner_token),
+            UPLOAD,
+            json!({"f": "not a file"}),
+        )
+        .await;
+    assert_eq!(text.error_code(), "BAD_USER_INPUT");
+    let no_map = Form::new().text(
+        "operations",
+        json!({"query": UPLOAD, "variables": {"f": null}}).to_string(),
+    );
+    let refused = app
+        .post_multipart(&a.host, Some(&a.owner_token), no_map)
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (400, "GRAPHQL_PARSE_FAILED")
+    );
+    assert_eq!(stored(&app, tenant.id), 0);
+    let bad_id = app
+        .gql(
+            &a.host,
+            Some(&a.owner_token),
+            "{ file(id: \"not-an-id\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(bad_id.error_code(), "BAD_USER_INPUT");
+
+    let uploaded = upload(&app, &a, &a.owner_token, "kept.txt", b"kept").await;
+    let file = uploaded.ok().data("uploadFile").clone();
+    let delete = "mutation($id: ID!) { deleteFile(id: $id) }";
+    let by = |token: String, host: String| {
+        let app = &app;
+        let id = file["id"].clone();
+        async move {
+            app.gql(&host, Some(&token), delete, json!({"id": id}))
+                .await
+        }
+    };
+    // A lower role, another tenant, a deactivated manager.
+    let (_, sales) = app.add_user(&a, "SALES").await;
+    assert_eq!(by(sales, a.host.clone()).await.error_code(), "FORBIDDEN");
+    assert_eq!(
+        by(b.owner_token.clone(), b.host.clone()).await.error_code(),
+        "NOT_FOUND"
+    );
+    let (manager_id, manager) = app.add_user(&a, "MANAGER").await;
+    app.gql(
+        &a.host,
+        Some(&a.owner_token),
+        "mutation($u: ID!) { deactivateUser(userId: $u) { status } }",
+        json!({"u": manager_id}),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        by(manager, a.host.clone()).await.error_code(),
+        "UNAUTHENTICATED"
+    );
+    let link = file["downloadUrl"].as_str().expect("a link");
+    assert_eq!(app.fetch(link).await.2, b"kept");
+    assert_eq!(stored(&app, tenant.id), 1);
+}
+
 /// A local S3-compatible server: Python's moto (`pip install 'moto[server]'`), stopped with
 /// the test.
 struct S3Server {

@@ -136,11 +136,15 @@ async fn multipart(
         return Err(refuse(AppError::PayloadTooLarge(max_file)));
     }
     let mut read = 0usize;
+    // Set when the body crosses the limit: the parser reports that only as a read error.
+    let crossed = Arc::new(AtomicBool::new(false));
+    let crossing = crossed.clone();
     let limited = body.into_data_stream().map(move |chunk| {
         let chunk = chunk.map_err(std::io::Error::other)?;
         read = read.saturating_add(chunk.len());
         if read > max_total {
-            return Err(std::io::Error::other(TOO_LARGE));
+            crossing.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::other("the body passed the upload limit"));
         }
         Ok(chunk)
     });
@@ -158,7 +162,7 @@ async fn multipart(
         Err(async_graphql::ParseRequestError::PayloadTooLarge) => {
             Err(refuse(AppError::PayloadTooLarge(max_file)))
         }
-        Err(e) if e.to_string().contains(TOO_LARGE) => {
+        Err(_) if crossed.load(Ordering::Relaxed) => {
             Err(refuse(AppError::PayloadTooLarge(max_file)))
         }
         Err(e) => Err(refuse_parse(format!(
@@ -169,8 +173,6 @@ async fn multipart(
 
 /// Files one request may upload.
 const MAX_UPLOADED_FILES: usize = 10;
-/// The reading error of a body past the upload limit.
-const TOO_LARGE: &str = "the body passed the upload limit";
 
 async fn handle(
     state: AppState,
