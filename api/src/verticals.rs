@@ -20,12 +20,14 @@ use platform::{
     AppContext, Config, Verticals,
     graphql::{MutationSavepoints, with_limits},
 };
+use sales::{SalesMutation, SalesQuery};
 
 /// Every vertical's registration, in the order their work runs.
 pub fn registered() -> Verticals {
     let mut verticals = Verticals::default();
     identity::register(&mut verticals);
     crm::register(&mut verticals);
+    sales::register(&mut verticals);
     dashboard::register(&mut verticals);
     verticals
 }
@@ -77,6 +79,7 @@ impl platform::jobs::JobHandler for BenchNoop {
 pub struct TenantQuery(
     AuthQuery,
     CrmQuery,
+    SalesQuery,
     AuditQuery,
     EventsQuery,
     DashboardQuery,
@@ -89,6 +92,7 @@ pub struct TenantQuery(
 pub struct TenantMutation(
     AuthMutation,
     CrmMutation,
+    SalesMutation,
     AuditMutation,
     JobsMutation,
     FilesMutation,

@@ -3,24 +3,22 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Enum, ID, InputObject, Lookahead, MaybeUndefined};
+use async_graphql::{Enum, InputObject, Lookahead};
 use entity::{
     positioned::{ColumnMask, Positioned},
     tenant::{company, contact, opportunity, user},
 };
 pub(crate) use identity::schema::user;
-use platform::{
-    db::find_by_id,
-    db::sql::first_per_parent,
-    domain::Money,
-    error::{AppError, AppResult},
-    parse_id,
-};
+use platform::{db::find_by_id, db::sql::first_per_parent, domain::Money, error::AppResult};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 pub use platform::domain::Patch;
+pub(crate) use platform::{
+    graphql::input::{edge_limit, opt_id, optional_text, patch_id, patch_text, required_text},
+    id,
+};
 
 /// The first n rows of `table` per parent id (in creation order), one statement per
 /// distinct n. `table` and `parent` are names from this module, never input.
@@ -56,29 +54,6 @@ where
     Ok(loaded)
 }
 
-pub(crate) fn opt_id(id: Option<&ID>, field: &str) -> AppResult<Option<uuid::Uuid>> {
-    id.map(|id| parse_id(id, field)).transpose()
-}
-
-pub(crate) fn patch_id(value: MaybeUndefined<ID>, field: &str) -> AppResult<Patch<uuid::Uuid>> {
-    Patch::from_graphql(value).try_map(|id| parse_id(&id, field))
-}
-
-pub(crate) fn patch_text(
-    value: MaybeUndefined<String>,
-    field: &str,
-    max: usize,
-) -> AppResult<Patch<String>> {
-    Ok(match Patch::from_graphql(value) {
-        Patch::Set(text) => match optional_text(Some(&text), field, max)? {
-            Some(text) => Patch::Set(text),
-            None => Patch::Clear,
-        },
-        Patch::Clear => Patch::Clear,
-        Patch::Keep => Patch::Keep,
-    })
-}
-
 #[derive(InputObject)]
 pub struct MoneyInput {
     /// Major units, as a decimal string (`"1234.50"`) or number.
@@ -98,20 +73,6 @@ pub enum SortDirection {
     #[default]
     Asc,
     Desc,
-}
-
-pub(crate) const MAX_EDGE_ITEMS: i32 = 100;
-
-pub(crate) use platform::id;
-
-pub(crate) fn edge_limit(first: i32) -> AppResult<u64> {
-    if !(0..=MAX_EDGE_ITEMS).contains(&first) {
-        return Err(AppError::bad_input(
-            "first",
-            format!("first is between 0 and {MAX_EDGE_ITEMS}"),
-        ));
-    }
-    Ok(first as u64)
 }
 
 /// The columns of `M` that the fields selected under `field` read: `always`, then for each
@@ -161,36 +122,6 @@ pub(crate) async fn find_opportunity<C: ConnectionTrait>(
     id: Uuid,
 ) -> AppResult<opportunity::Model> {
     find_by_id::<opportunity::Entity, _>(conn, id, "opportunity").await
-}
-
-/// Trims a required text input; empty or longer than `max` characters is `BAD_USER_INPUT`.
-pub(crate) fn required_text(raw: &str, field: &str, max: usize) -> AppResult<String> {
-    let text = raw.trim();
-    if text.is_empty() {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} cannot be empty"),
-        ));
-    }
-    if text.chars().count() > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} has at most {max} characters"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-/// Trims an optional text input; blank becomes `None`.
-pub(crate) fn optional_text(
-    raw: Option<&str>,
-    field: &str,
-    max: usize,
-) -> AppResult<Option<String>> {
-    match raw.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(text) => required_text(text, field, max).map(Some),
-    }
 }
 
 #[cfg(test)]

@@ -270,6 +270,16 @@ macro_rules! stored_enum {
             }
         }
 
+        /// Written as stored (a snapshot kept on a document).
+        impl $crate::__serde::Serialize for $name {
+            fn serialize<S: $crate::__serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
         /// Read from a stored snapshot (an audit entry's values).
         impl<'de> $crate::__serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__serde::Deserializer<'de>>(

@@ -24,6 +24,9 @@ pub enum AppError {
     BadUserInput { field: String, message: String },
     /// The change collides with existing data (a taken slug, a duplicate email).
     Conflict(String),
+    /// A rule of the entity's state refuses the action, with a code of its own
+    /// (`INVALID_TRANSITION`, `EXPIRED`, `SERIES_EXHAUSTED`, ...).
+    Refused { code: &'static str, message: String },
     /// Too many attempts; try again after `retry_after_secs`.
     RateLimited { retry_after_secs: u64 },
     /// The Host header names no tenant.
@@ -54,6 +57,14 @@ impl AppError {
         }
     }
 
+    /// A rule refuses the action: `code` is what clients branch on.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn internal(message: impl std::fmt::Display) -> Self {
         Self::Internal(anyhow::anyhow!("{message}"))
     }
@@ -69,7 +80,7 @@ impl AppError {
             | Self::LimitExceeded(m)
             | Self::SlowConsumer(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
-            Self::BadUserInput { message, .. } => message.clone(),
+            Self::BadUserInput { message, .. } | Self::Refused { message, .. } => message.clone(),
             Self::RateLimited { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} s")
             }
@@ -88,6 +99,7 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadUserInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
+            Self::Refused { code, .. } => code,
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::TenantNotFound => "TENANT_NOT_FOUND",
             Self::TenantSuspended => "TENANT_SUSPENDED",
@@ -108,6 +120,7 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::TenantSuspended => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::TenantNotFound => StatusCode::NOT_FOUND,
+            Self::Refused { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

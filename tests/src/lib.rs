@@ -3,6 +3,7 @@
 //! way a frontend, partner or operator would. Logs only with `TEST_LOG=1`.
 
 pub mod crm;
+pub mod sales;
 
 use std::sync::Once;
 

@@ -16,6 +16,7 @@ mod jobs;
 mod limits;
 mod metrics;
 mod outbound;
+mod sales;
 mod seed;
 mod subscriptions;
 mod tenancy;

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use super::{fk, index};
+
 /// Companies, contacts (with tags), opportunities with their stage history, activities and
 /// the CRM audit trail, with an index for every filter and order the API offers.
 #[derive(DeriveMigrationName)]
@@ -454,36 +456,6 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-}
-
-fn fk<T: IntoIden + Copy, C: IntoIden + Copy, R: IntoIden + Copy, RC: IntoIden + Copy>(
-    name: &str,
-    table: T,
-    column: C,
-    ref_table: R,
-    ref_column: RC,
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(table, column)
-        .to(ref_table, ref_column)
-        .on_delete(on_delete)
-        .to_owned()
-}
-
-async fn index<T: IntoIden + Copy, C: IntoIden + Copy>(
-    manager: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    columns: &[C],
-) -> Result<(), DbErr> {
-    let mut statement = Index::create();
-    statement.name(name).table(table).if_not_exists();
-    for column in columns {
-        statement.col(*column);
-    }
-    manager.create_index(statement.to_owned()).await
 }
 
 #[derive(DeriveIden, Clone, Copy)]

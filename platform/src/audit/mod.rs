@@ -35,6 +35,9 @@ crate::stored_enum!(
         Activity => "activity",
         Pipeline => "pipeline",
         Stage => "stage",
+        TaxRate => "tax_rate",
+        Product => "product",
+        Quote => "quote",
     }
 );
 

@@ -22,6 +22,8 @@ pub enum Role {
     Manager,
     Sales,
     Support,
+    /// Issues invoices, records payments and credit notes (as admins and owners may).
+    Finance,
     Viewer,
 }
 
@@ -33,6 +35,7 @@ impl Role {
             Self::Manager => "manager",
             Self::Sales => "sales",
             Self::Support => "support",
+            Self::Finance => "finance",
             Self::Viewer => "viewer",
         }
     }
@@ -44,6 +47,7 @@ impl Role {
             "manager" => Self::Manager,
             "sales" => Self::Sales,
             "support" => Self::Support,
+            "finance" => Self::Finance,
             "viewer" => Self::Viewer,
             _ => return None,
         })
@@ -54,7 +58,7 @@ impl Role {
             Self::Owner => 5,
             Self::Admin => 4,
             Self::Manager => 3,
-            Self::Sales | Self::Support => 2,
+            Self::Sales | Self::Support | Self::Finance => 2,
             Self::Viewer => 1,
         }
     }
@@ -62,6 +66,11 @@ impl Role {
     /// Whether this role may do what `required` may.
     pub fn at_least(self, required: Role) -> bool {
         self.rank() >= required.rank()
+    }
+
+    /// Whether this role may do finance's work: issue invoices, record payments, credit.
+    pub fn is_finance(self) -> bool {
+        self == Self::Finance || self.at_least(Self::Admin)
     }
 }
 

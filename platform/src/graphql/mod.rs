@@ -4,6 +4,7 @@
 
 pub mod batching;
 pub mod complexity;
+pub mod input;
 pub mod loaders;
 mod money;
 pub mod pagination;

@@ -1,0 +1,97 @@
+//! Sales' closed vocabularies, shared by the services and the GraphQL API. Each is stored as
+//! its lowercase name.
+
+platform::stored_enum!(
+    /// How an amount is rounded to the currency's minor unit.
+    RoundingMode {
+        /// 2.5 -> 3 (the default).
+        HalfAwayFromZero => "half_away_from_zero",
+        /// 2.5 -> 2, 3.5 -> 4 ("banker's rounding").
+        HalfEven => "half_even",
+        /// 2.5 -> 2.
+        HalfTowardZero => "half_toward_zero",
+    }
+);
+
+platform::stored_enum!(
+    /// Where tax is rounded.
+    TaxRounding {
+        /// Once per tax rate, on the sum of its lines (EN 16931; the default).
+        PerGroup => "per_group",
+        /// On each line, then added up.
+        PerLine => "per_line",
+    }
+);
+
+platform::stored_enum!(
+    /// What a tax rate is, as EN 16931's VAT categories name it.
+    TaxKind {
+        /// The standard rate (S).
+        Standard => "standard",
+        /// A reduced rate (S, lower).
+        Reduced => "reduced",
+        /// Zero-rated (Z).
+        Zero => "zero",
+        /// Exempt from tax (E).
+        Exempt => "exempt",
+        /// The buyer accounts for the tax (AE).
+        ReverseCharge => "reverse_charge",
+        /// Not subject to tax (O).
+        OutsideScope => "outside_scope",
+    }
+);
+
+platform::stored_enum!(
+    /// What the catalog sells.
+    ProductKind {
+        Product => "product",
+        Service => "service",
+        /// Sold as one line, made of other products.
+        Bundle => "bundle",
+    }
+);
+
+platform::stored_enum!(
+    /// Which documents a number series numbers.
+    SeriesKind {
+        Quote => "quote",
+        Invoice => "invoice",
+        CreditNote => "credit_note",
+    }
+);
+
+platform::stored_enum!(
+    /// Where a quote stands.
+    QuoteStatus {
+        /// Being written; not numbered, no link.
+        Draft => "draft",
+        /// Numbered, frozen and sent: the client may accept or reject it.
+        Sent => "sent",
+        Accepted => "accepted",
+        Rejected => "rejected",
+        /// Its valid-until day passed undecided.
+        Expired => "expired",
+        /// A newer revision replaced it.
+        Superseded => "superseded",
+        Cancelled => "cancelled",
+    }
+);
+
+platform::stored_enum!(
+    /// What can be done to a quote (`Quote.availableActions`).
+    QuoteAction {
+        /// Change its fields and lines (drafts).
+        Edit => "edit",
+        /// Delete it (drafts never sent).
+        Delete => "delete",
+        /// Number it, freeze it and mint its public link.
+        Send => "send",
+        /// Start a new draft revision that supersedes it.
+        Revise => "revise",
+        /// Record the client's acceptance.
+        Accept => "accept",
+        /// Record the client's rejection.
+        Reject => "reject",
+        Cancel => "cancel",
+    }
+);
