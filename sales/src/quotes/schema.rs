@@ -457,6 +457,7 @@ impl LineNode {
 
 /// A line's share taxed at one rate.
 #[derive(SimpleObject)]
+#[graphql(name = "DocumentLinePart")]
 pub struct LinePartNode {
     /// After the document's discount; tax-inclusive when the prices are.
     pub amount: Money,
