@@ -152,6 +152,24 @@ impl AppContext {
     }
 }
 
+impl AppContext {
+    /// The client's address: the peer's, or what trusted proxies (`NEXO_TRUSTED_PROXIES`)
+    /// put in `X-Forwarded-For`.
+    pub fn client_ip(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: std::net::SocketAddr,
+    ) -> std::net::IpAddr {
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        self.config.trusted_proxies.client(peer.ip(), &forwarded)
+    }
+}
+
 /// What the verticals bring to the platform, gathered in one place (the composition,
 /// the `api` crate's `verticals::registered`).
 #[derive(Default)]
@@ -171,6 +189,30 @@ pub struct Verticals {
     revertible: HashMap<audit::AuditEntityType, audit::Revertible>,
     /// How each kind of job is done.
     job_handlers: Vec<jobs::Handler>,
+    /// Pages served beside the API without signing in (a quote's public link).
+    pub public_routes: Vec<PublicRoutes>,
+}
+
+/// A vertical's public pages: every path under `prefix` carries a secret (a link's
+/// token), so the request's log names the prefix alone.
+pub struct PublicRoutes {
+    /// `/q/`: the routes' common start.
+    pub prefix: &'static str,
+    pub router: fn() -> axum::Router<AppContext>,
+}
+
+impl Verticals {
+    /// `path` as it may be logged: a public route's path is cut to its prefix.
+    pub fn loggable_path<'a>(&self, path: &'a str) -> &'a str {
+        match self
+            .public_routes
+            .iter()
+            .find(|routes| path.starts_with(routes.prefix))
+        {
+            Some(routes) => &path[..routes.prefix.len()],
+            None => path,
+        }
+    }
 }
 
 /// A vertical's figure on `/metrics`.

@@ -6,6 +6,10 @@
 //! and root fields, `loader.rs` its dataloaders. `shared.rs` holds what they share.
 
 pub mod catalog;
+pub mod credit_notes;
+pub mod invoices;
+pub mod lines;
+pub mod payments;
 pub mod quotes;
 pub mod settings;
 mod shared;
@@ -17,13 +21,16 @@ use std::sync::Arc;
 
 use async_graphql::{MergedObject, Request};
 use platform::{
-    Verticals, attach_loaders, audit::Revertible, auth::Role, graphql::batching::RequestSpawner,
-    revert_by_update, tenancy::TenantTx,
+    PublicRoutes, Verticals, attach_loaders, audit::Revertible, auth::Role,
+    graphql::batching::RequestSpawner, revert_by_update, tenancy::TenantTx,
 };
 
 pub use shared::{DiscountInput, DocumentDiscount};
 
 use catalog::events::Products;
+use credit_notes::events::CreditNotes;
+use invoices::events::Invoices;
+use payments::events::Payments;
 use quotes::events::Quotes;
 use tax_rates::events::TaxRates;
 
@@ -34,6 +41,9 @@ pub struct SalesQuery(
     tax_rates::schema::TaxRatesQuery,
     catalog::schema::CatalogQuery,
     quotes::schema::QuotesQuery,
+    invoices::schema::InvoicesQuery,
+    credit_notes::schema::CreditNotesQuery,
+    payments::schema::PaymentsQuery,
 );
 
 /// Sales' mutations, each entity's in the order the schema lists them.
@@ -43,24 +53,42 @@ pub struct SalesMutation(
     tax_rates::schema::TaxRatesMutation,
     catalog::schema::CatalogMutation,
     quotes::schema::QuotesMutation,
+    invoices::schema::InvoicesMutation,
+    credit_notes::schema::CreditNotesMutation,
+    payments::schema::PaymentsMutation,
 );
 
-/// What sales brings to the platform: its loaders and its audited entities. A quote is
+/// What sales brings to the platform: its loaders, the quote link's pages and their rate
+/// limiter, the expiry job, and its audited entities. A quote is
 /// never reverted through the audit trail: its life is its transitions (a sent quote is
 /// revised, not edited).
 pub fn register(verticals: &mut Verticals) {
     verticals.loaders.push(attach);
+    verticals.add_state(quotes::public::LinkLimiter::default());
+    verticals.public_routes.push(PublicRoutes {
+        prefix: quotes::public::PREFIX,
+        router: quotes::public::routes,
+    });
+    verticals.handle::<quotes::expiry::ExpireQuote>();
     let by = |min_role, revert| Revertible { min_role, revert };
     verticals.audited::<TaxRates>(by(Role::Admin, revert_by_update!(tax_rates::update)));
     verticals.audited::<Products>(by(Role::Manager, revert_by_update!(catalog::update)));
-    verticals.audited::<Quotes>(by(Role::Owner, |_, _, _| {
-        Box::pin(async {
-            Err(platform::error::AppError::refused(
-                "INVALID_TRANSITION",
-                "a quote is changed through its actions (edit a draft, revise a sent quote), not reverted",
-            ))
+    // Sales documents live through their actions (a draft edited, a sent quote revised, an
+    // issued invoice credited, a payment refunded), never through a revert.
+    let by_actions = || {
+        by(Role::Owner, |_, _, _| {
+            Box::pin(async {
+                Err(platform::error::AppError::refused(
+                    "INVALID_TRANSITION",
+                    "a sales document changes through its actions, not by a revert",
+                ))
+            })
         })
-    }));
+    };
+    verticals.audited::<Quotes>(by_actions());
+    verticals.audited::<Invoices>(by_actions());
+    verticals.audited::<CreditNotes>(by_actions());
+    verticals.audited::<Payments>(by_actions());
 }
 
 /// Puts sales' loaders on a request.
@@ -73,6 +101,12 @@ fn attach(request: Request, tx: &Arc<TenantTx>, spawner: &RequestSpawner) -> Req
         catalog::loader::TaxRateById,
         catalog::loader::ComponentsByBundle,
         quotes::loader::QuoteById,
-        quotes::loader::LinesByQuote,
+        lines::loader::LinesByQuote,
+        lines::loader::LinesByInvoice,
+        lines::loader::LinesByCreditNote,
+        invoices::loader::InvoiceById,
+        invoices::loader::CreditNotesByInvoice,
+        invoices::loader::AllocationsByInvoice,
+        payments::loader::PaymentById,
     )
 }

@@ -4,8 +4,15 @@
 use std::str::FromStr;
 
 use async_graphql::OneofObject;
-use platform::error::{AppError, AppResult};
+use entity::tenant::{company, contact};
+use platform::{
+    db::find_by_id,
+    error::{AppError, AppResult},
+};
 use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use uuid::Uuid;
 
 pub(crate) use platform::{
     graphql::input::{opt_id, optional_text, patch_id, patch_text, required_text},
@@ -171,4 +178,54 @@ pub(crate) fn stored_discount(value: Option<&serde_json::Value>) -> AppResult<Op
 /// A discount as stored.
 pub(crate) fn discount_json(discount: Option<Discount>) -> Option<serde_json::Value> {
     discount.map(|d| serde_json::to_value(d).unwrap_or(serde_json::Value::Null))
+}
+
+/// The contact and company a document names exist in this tenant.
+pub(crate) async fn check_parties<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: Option<Uuid>,
+    company_id: Option<Uuid>,
+) -> AppResult<()> {
+    if let Some(id) = contact_id {
+        find_by_id::<contact::Entity, _>(conn, id, "contact").await?;
+    }
+    if let Some(id) = company_id {
+        find_by_id::<company::Entity, _>(conn, id, "company").await?;
+    }
+    Ok(())
+}
+
+/// Who a document is for, as they are now (kept on it when it is sent or issued): the
+/// contact's name and email, the company's (or the contact's company's) name and address.
+/// `what` names the document in the refusal when it names neither.
+pub(crate) async fn buyer_of<C: ConnectionTrait>(
+    conn: &C,
+    contact_id: Option<Uuid>,
+    company_id: Option<Uuid>,
+    what: &str,
+) -> AppResult<serde_json::Value> {
+    let contact = match contact_id {
+        Some(id) => Some(find_by_id::<contact::Entity, _>(conn, id, "contact").await?),
+        None => None,
+    };
+    let company_id = company_id.or(contact.as_ref().and_then(|c| c.company_id));
+    let company = match company_id {
+        Some(id) => Some(find_by_id::<company::Entity, _>(conn, id, "company").await?),
+        None => None,
+    };
+    if contact.is_none() && company.is_none() {
+        return Err(AppError::refused(
+            "INCOMPLETE",
+            format!("{what} needs a contact or a company"),
+        ));
+    }
+    Ok(json!({
+        "contactName": contact.as_ref().map(|c| match &c.last_name {
+            Some(last) => format!("{} {last}", c.first_name),
+            None => c.first_name.clone(),
+        }),
+        "email": contact.as_ref().and_then(|c| c.email.clone()),
+        "companyName": company.as_ref().map(|c| c.name.clone()),
+        "address": company.as_ref().and_then(|c| c.address.clone()),
+    }))
 }

@@ -95,3 +95,61 @@ platform::stored_enum!(
         Cancel => "cancel",
     }
 );
+
+platform::stored_enum!(
+    /// Where an invoice or a credit note stands.
+    DocumentStatus {
+        /// Being written; not numbered.
+        Draft => "draft",
+        /// Numbered and final: corrected only by credit notes.
+        Issued => "issued",
+    }
+);
+
+platform::stored_enum!(
+    /// What can be done to an invoice (`Invoice.availableActions`).
+    InvoiceAction {
+        /// Change its fields and lines (drafts).
+        Edit => "edit",
+        /// Delete it (drafts).
+        Delete => "delete",
+        /// Number it with its series' next number and make it final.
+        Issue => "issue",
+        /// Correct it with a credit note (issued, with something left to credit).
+        Credit => "credit",
+        /// Record a payment or a refund against it (issued).
+        RecordPayment => "record_payment",
+    }
+);
+
+platform::stored_enum!(
+    /// What can be done to a credit note (`CreditNote.availableActions`).
+    CreditNoteAction {
+        Edit => "edit",
+        Delete => "delete",
+        Issue => "issue",
+    }
+);
+
+platform::stored_enum!(
+    /// How much of an issued invoice is paid, derived from its payments and credit notes.
+    PaymentStatus {
+        Unpaid => "unpaid",
+        Partial => "partial",
+        Paid => "paid",
+        /// More was paid than is due (a credit note after payment): the client has credit.
+        Overpaid => "overpaid",
+    }
+);
+
+platform::stored_enum!(
+    /// How a payment was made.
+    PaymentMethod {
+        BankTransfer => "bank_transfer",
+        Card => "card",
+        Cash => "cash",
+        Cheque => "cheque",
+        DirectDebit => "direct_debit",
+        Other => "other",
+    }
+);

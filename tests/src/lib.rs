@@ -293,6 +293,18 @@ impl TestApp {
         (status, headers, body)
     }
 
+    /// A request to a path of the server on `host` (a public page), to finish and send.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        host: &str,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("http://127.0.0.1:{}{path}", self.port))
+            .header("Host", host)
+    }
+
     /// POSTs `body` as if through a reverse proxy that sent `X-Forwarded-For`.
     pub async fn post_forwarded(
         &self,

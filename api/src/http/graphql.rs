@@ -204,7 +204,7 @@ async fn handle(
         )));
     }
     let client = ClientInfo {
-        ip: client_ip(&state.app, &headers, peer),
+        ip: state.app.client_ip(&headers, peer),
     };
     let bearer = match bearer_token(&headers) {
         Ok(bearer) => bearer,
@@ -662,16 +662,6 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
             "the Authorization header must be `Bearer <access token>`".into(),
         )),
     }
-}
-
-fn client_ip(app: &AppContext, headers: &HeaderMap, peer: SocketAddr) -> std::net::IpAddr {
-    let forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .collect();
-    app.config.trusted_proxies.client(peer.ip(), &forwarded)
 }
 
 fn refuse(error: AppError) -> HttpResponse {

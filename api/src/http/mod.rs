@@ -1,5 +1,6 @@
 //! The HTTP surface: `/graphql` (tenant or admin API by Host), `/files/...` (download
-//! links), `/healthz`, `/readyz`, `/metrics`,
+//! links), the verticals' public pages (`Verticals::public_routes`), `/healthz`, `/readyz`,
+//! `/metrics`,
 //! with a request id and a tracing span (request id, tenant) on every request.
 
 #[cfg(feature = "bench-baseline")]
@@ -54,11 +55,15 @@ pub fn router(app: AppContext) -> Router {
     let router = router
         .route("/baseline/board", axum::routing::post(baseline::board))
         .route("/baseline/contact", axum::routing::post(baseline::contact));
+    let app = state.app.clone();
+    let mut router = router.with_state(state);
+    for routes in &app.verticals.public_routes {
+        router = router.merge((routes.router)().with_state(app.clone()));
+    }
     router
-        .with_state(state)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
                 let request_id = request
                     .headers()
                     .get(REQUEST_ID)
@@ -67,7 +72,7 @@ pub fn router(app: AppContext) -> Router {
                 tracing::info_span!(
                     "request",
                     method = %request.method(),
-                    path = %request.uri().path(),
+                    path = %app.verticals.loggable_path(request.uri().path()),
                     request_id = %request_id,
                     tenant = tracing::field::Empty,
                 )

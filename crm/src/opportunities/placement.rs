@@ -78,7 +78,7 @@ pub(crate) async fn record_stage_change<C: ConnectionTrait>(
         opportunity_id: Set(opportunity_id),
         from_stage_id: Set(from),
         to_stage_id: Set(to),
-        changed_by: Set(Some(actor.user_id)),
+        changed_by: Set(actor.user()),
         changed_at: Set(Utc::now()),
     }
     .insert(conn)

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub quote_id: Option<Uuid>,
+    pub invoice_id: Option<Uuid>,
+    pub credit_note_id: Option<Uuid>,
     /// From 0.
     pub position: i32,
     pub product_id: Option<Uuid>,

@@ -10,6 +10,7 @@ mod m20261203_000001_create_jobs;
 mod m20261204_000001_create_files;
 mod m20261204_000002_tune_jobs_statistics;
 mod m20261205_000001_create_sales;
+mod m20261206_000001_create_invoices;
 
 /// A foreign key from `table.column` to `ref_table.ref_column`.
 pub(crate) fn fk<
@@ -60,5 +61,6 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261204_000001_create_files::Migration),
         Box::new(m20261204_000002_tune_jobs_statistics::Migration),
         Box::new(m20261205_000001_create_sales::Migration),
+        Box::new(m20261206_000001_create_invoices::Migration),
     ]
 }

@@ -38,6 +38,9 @@ crate::stored_enum!(
         TaxRate => "tax_rate",
         Product => "product",
         Quote => "quote",
+        Invoice => "invoice",
+        CreditNote => "credit_note",
+        Payment => "payment",
     }
 );
 
@@ -229,7 +232,8 @@ macro_rules! audited {
 
 /// One change to record, built by an [`Audited`] entity's constructors.
 pub struct Change {
-    actor: Uuid,
+    /// None: a client on a public link.
+    actor: Option<Uuid>,
     kind: AuditEntityType,
     entity_id: Uuid,
     before: Option<Snapshot>,
@@ -248,7 +252,7 @@ impl Change {
         revert_of: Option<Uuid>,
     ) -> Self {
         Self {
-            actor: actor.user_id,
+            actor: actor.user(),
             kind: A::KIND,
             entity_id,
             before,
@@ -284,7 +288,7 @@ impl Change {
         .map_err(|e| AppError::internal(format!("an event payload did not serialize: {e}")))?;
         audit_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
-            actor_id: Set(Some(self.actor)),
+            actor_id: Set(self.actor),
             entity_type: Set(self.kind.as_str().to_owned()),
             entity_id: Set(self.entity_id),
             action: Set(action.as_str().to_owned()),
@@ -300,7 +304,7 @@ impl Change {
                 events::NewEvent {
                     event_type,
                     entity_id: self.entity_id,
-                    actor: Some(self.actor),
+                    actor: self.actor,
                     payload: payload.clone(),
                 },
             )

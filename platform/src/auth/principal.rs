@@ -82,6 +82,24 @@ pub struct Principal {
     pub role: Role,
 }
 
+impl Principal {
+    /// A change no user made: a tenant's client on a public link (accepting a quote), or
+    /// a scheduled job (a quote expiring). The lowest role; its changes are recorded
+    /// without an actor.
+    pub fn no_user(tenant_id: Uuid) -> Self {
+        Self {
+            user_id: Uuid::nil(),
+            tenant_id,
+            role: Role::Viewer,
+        }
+    }
+
+    /// The user acting; none for [`Self::no_user`].
+    pub fn user(&self) -> Option<Uuid> {
+        (!self.user_id.is_nil()).then_some(self.user_id)
+    }
+}
+
 /// A platform admin proven by an admin-audience token.
 #[derive(Clone, Debug)]
 pub struct AdminPrincipal {

@@ -4,12 +4,13 @@
 //! `INVALID_TRANSITION` and changes nothing.
 
 pub mod events;
-pub mod lines;
+pub mod expiry;
 pub mod loader;
+pub mod public;
 pub mod schema;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::tenant::{company, contact, opportunity, quote};
+use entity::tenant::{opportunity, quote};
 use platform::{
     audit::Audited,
     auth::Principal,
@@ -28,18 +29,15 @@ use sea_orm::{
     sea_query::{Expr, Func},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use self::{
-    events::Quotes,
-    lines::{LineDraft, NewLine, Owner, Pricing},
-};
+use self::events::Quotes;
 use crate::{
+    lines::{self, LineDraft, NewLine, Owner, Pricing, tax_groups_json},
     settings,
-    shared::{discount_json, stored_discount, stored_exponent},
-    totals::{Discount, Totals},
+    shared::{buyer_of, check_parties, discount_json, stored_discount, stored_exponent},
+    totals::Discount,
     types::{QuoteAction, QuoteStatus, RoundingMode, SeriesKind, TaxRounding},
 };
 
@@ -189,44 +187,15 @@ pub fn require(quote: &quote::Model, action: QuoteAction, now: DateTime<Utc>) ->
     ))
 }
 
-async fn check_references<C: ConnectionTrait>(
-    conn: &C,
-    contact_id: Option<Uuid>,
-    company_id: Option<Uuid>,
-    opportunity_id: Option<Uuid>,
-) -> AppResult<()> {
-    if let Some(id) = contact_id {
-        find_by_id::<contact::Entity, _>(conn, id, "contact").await?;
-    }
-    if let Some(id) = company_id {
-        find_by_id::<company::Entity, _>(conn, id, "company").await?;
-    }
-    if let Some(id) = opportunity_id {
-        find_by_id::<opportunity::Entity, _>(conn, id, "opportunity").await?;
-    }
-    Ok(())
-}
-
-fn pricing_of(quote: &quote::Model) -> AppResult<Pricing> {
-    Ok(Pricing {
-        exponent: stored_exponent(&quote.currency)?,
-        prices_include_tax: quote.prices_include_tax,
-        rounding: RoundingMode::from_stored(&quote.rounding)?,
-        tax_rounding: TaxRounding::from_stored(&quote.tax_rounding)?,
-    })
-}
-
-fn tax_groups_json(totals: &Totals) -> AppResult<serde_json::Value> {
-    serde_json::to_value(&totals.groups)
-        .map_err(|e| AppError::internal(format!("tax groups did not serialize: {e}")))
-}
-
 pub async fn create<C: ConnectionTrait>(
     conn: &C,
     actor: &Principal,
     new: NewQuote,
 ) -> AppResult<quote::Model> {
-    check_references(conn, new.contact_id, new.company_id, new.opportunity_id).await?;
+    check_parties(conn, new.contact_id, new.company_id).await?;
+    if let Some(id) = new.opportunity_id {
+        find_by_id::<opportunity::Entity, _>(conn, id, "opportunity").await?;
+    }
     let settings = settings::get(conn).await?;
     let (currency, exponent) = match new.currency {
         Some(currency) => currency,
@@ -307,14 +276,16 @@ pub async fn update<C: ConnectionTrait>(
         Patch::Set(v) => Some(*v),
         _ => None,
     };
-    check_references(
-        conn,
-        set(&changes.contact_id),
-        set(&changes.company_id),
-        set(&changes.opportunity_id),
-    )
-    .await?;
-    let mut pricing = pricing_of(&current)?;
+    check_parties(conn, set(&changes.contact_id), set(&changes.company_id)).await?;
+    if let Some(id) = set(&changes.opportunity_id) {
+        find_by_id::<opportunity::Entity, _>(conn, id, "opportunity").await?;
+    }
+    let mut pricing = Pricing::stored(
+        &current.currency,
+        current.prices_include_tax,
+        &current.rounding,
+        &current.tax_rounding,
+    )?;
     let currency = match changes.currency {
         Some((code, exponent)) => {
             pricing.exponent = exponent;
@@ -333,7 +304,7 @@ pub async fn update<C: ConnectionTrait>(
             let settings = settings::get(conn).await?;
             lines::resolve(conn, &settings, &currency, pricing.exponent, new_lines).await?
         }
-        None => lines::drafts_of(&lines::of_quote(conn, id).await?)?,
+        None => lines::drafts_of(&lines::of(conn, Owner::Quote(id)).await?)?,
     };
     let totals = lines::price(pricing, &mut drafts, discount)?;
     let row = quote::ActiveModel {
@@ -395,13 +366,13 @@ pub async fn send<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> 
     let current = find_locked(conn, id).await?;
     let now = Utc::now();
     require(&current, QuoteAction::Send, now)?;
-    if lines::of_quote(conn, id).await?.is_empty() {
+    if lines::of(conn, Owner::Quote(id)).await?.is_empty() {
         return Err(AppError::refused(
             "INCOMPLETE",
             "a quote needs at least one line to be sent",
         ));
     }
-    let buyer = buyer_of(conn, &current).await?;
+    let buyer = buyer_of(conn, current.contact_id, current.company_id, "a quote").await?;
     let settings = settings::get(conn).await?;
     let timezone = settings::timezone(&settings)?;
     let valid_until = current.valid_until.ok_or_else(|| {
@@ -441,39 +412,6 @@ pub async fn send<C: ConnectionTrait>(conn: &C, actor: &Principal, id: Uuid) -> 
     Ok(Sent { quote, token })
 }
 
-/// Who the quote is for, as they are now: kept on the sent quote.
-async fn buyer_of<C: ConnectionTrait>(
-    conn: &C,
-    quote: &quote::Model,
-) -> AppResult<serde_json::Value> {
-    let contact = match quote.contact_id {
-        Some(id) => Some(find_by_id::<contact::Entity, _>(conn, id, "contact").await?),
-        None => None,
-    };
-    let company_id = quote
-        .company_id
-        .or(contact.as_ref().and_then(|c| c.company_id));
-    let company = match company_id {
-        Some(id) => Some(find_by_id::<company::Entity, _>(conn, id, "company").await?),
-        None => None,
-    };
-    if contact.is_none() && company.is_none() {
-        return Err(AppError::refused(
-            "INCOMPLETE",
-            "a quote needs a contact or a company to be sent",
-        ));
-    }
-    Ok(json!({
-        "contactName": contact.as_ref().map(|c| match &c.last_name {
-            Some(last) => format!("{} {last}", c.first_name),
-            None => c.first_name.clone(),
-        }),
-        "email": contact.as_ref().and_then(|c| c.email.clone()),
-        "companyName": company.as_ref().map(|c| c.name.clone()),
-        "address": company.as_ref().and_then(|c| c.address.clone()),
-    }))
-}
-
 /// Starts a new draft revision of a sent, expired or rejected quote, which it supersedes:
 /// the same number, fields and lines, the next revision.
 pub async fn revise<C: ConnectionTrait>(
@@ -498,9 +436,18 @@ pub async fn revise<C: ConnectionTrait>(
         Some(day) if day >= today => day,
         _ => today + chrono::Duration::days(i64::from(settings.quote_validity_days)),
     };
-    let mut drafts = lines::drafts_of(&lines::of_quote(conn, id).await?)?;
+    let mut drafts = lines::drafts_of(&lines::of(conn, Owner::Quote(id)).await?)?;
     let discount = stored_discount(current.discount.as_ref())?;
-    let totals = lines::price(pricing_of(&current)?, &mut drafts, discount)?;
+    let totals = lines::price(
+        Pricing::stored(
+            &current.currency,
+            current.prices_include_tax,
+            &current.rounding,
+            &current.tax_rounding,
+        )?,
+        &mut drafts,
+        discount,
+    )?;
     let revision_id = Uuid::now_v7();
     let row = quote::ActiveModel {
         id: Set(revision_id),
@@ -559,6 +506,33 @@ pub async fn cancel<C: ConnectionTrait>(
     Quotes::update(conn, actor, &current, row, None).await
 }
 
+/// Records that a sent quote's day has ended (the expiry job). Whether it did: a quote
+/// gone, decided, revised or cancelled meanwhile is left as it is.
+pub async fn expire<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    if quote::Entity::find_by_id(id).one(conn).await?.is_none() {
+        return Ok(false);
+    }
+    let current = find_locked(conn, id).await?;
+    let due = current.status == QuoteStatus::Sent.as_str()
+        && current.expires_at.is_some_and(|at| at <= now);
+    if !due {
+        return Ok(false);
+    }
+    let row = quote::ActiveModel {
+        id: Set(id),
+        status: Set(QuoteStatus::Expired.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    Quotes::update(conn, actor, &current, row, None).await?;
+    Ok(true)
+}
+
 /// Records the client's decision on a sent quote. Accepting wins its opportunity, valued
 /// at the quote's total, in the same transaction.
 pub async fn decide<C: ConnectionTrait>(
@@ -573,6 +547,10 @@ pub async fn decide<C: ConnectionTrait>(
         Decision::Accept { .. } => (QuoteAction::Accept, QuoteStatus::Accepted),
         Decision::Reject { .. } => (QuoteAction::Reject, QuoteStatus::Rejected),
     };
+    // On the link a decision is idempotent: the same one again answers with the first.
+    if by.via_link && current.status == status.as_str() {
+        return Ok(current);
+    }
     require(&current, action, now)?;
     let (name, reason) = match decision {
         Decision::Accept { name } => (Some(name), None),
@@ -591,7 +569,7 @@ pub async fn decide<C: ConnectionTrait>(
         currency: current.currency.clone(),
         at: now,
         via_link: by.via_link,
-        recorded_by: (!by.via_link).then_some(by.actor.user_id),
+        recorded_by: by.actor.user(),
         ip: by.ip,
         user_agent: by.user_agent,
     };

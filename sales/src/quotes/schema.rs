@@ -7,7 +7,7 @@ use crm::{
     contacts::{loader::ContactById, schema::ContactNode},
     opportunities::{loader::OpportunityById, schema::OpportunityNode},
 };
-use entity::tenant::{document_line, quote};
+use entity::tenant::quote;
 use identity::schema::{UserNode, user};
 use platform::{
     auth::{Role, RoleGuard},
@@ -17,79 +17,27 @@ use platform::{
         ContextExt, Money, load_one, money,
         pagination::{Cursor, Page, PageConnection, PageRequest, total_if_asked},
     },
-    parse_id,
+    jobs, parse_id,
 };
-use rust_decimal::Decimal;
 
 use crate::{
-    catalog::{loader::ProductById, schema::ProductNode},
+    lines::{
+        loader::LinesByQuote,
+        schema::{DocumentTotals, Figures, LineInput, LineNode, line_nodes, parse_lines},
+    },
     quotes::{
         self, DecidedBy, Decision, Evidence, NewQuote, QuoteChanges, QuoteFilter,
-        lines::{self, MAX_LINES, NewLine, StoredPart},
-        loader::{LinesByQuote, QuoteById},
+        expiry::ExpireQuote, loader::QuoteById,
     },
     shared::{
         DiscountInput, DocumentDiscount, currency_input, id, opt_id, optional_text, patch_id,
-        patch_text, price_input, quantity_input, required_text, stored_decimal, stored_discount,
+        patch_text, required_text, stored_discount,
     },
-    totals::{TaxGroup, TaxSnapshot},
-    types::{QuoteAction, QuoteStatus, TaxKind},
+    types::{QuoteAction, QuoteStatus},
 };
 
 /// The longest notes or terms.
 const MAX_TEXT: usize = 20_000;
-
-#[derive(InputObject)]
-pub struct LineInput {
-    /// A catalog product: its name, unit, price and tax are copied unless given here.
-    pub product_id: Option<ID>,
-    /// Required without a product.
-    pub description: Option<String>,
-    pub unit: Option<String>,
-    #[graphql(default_with = "Decimal::ONE")]
-    pub quantity: Decimal,
-    /// Major units of the document's currency, exact (up to six decimal places). Required
-    /// without a product.
-    pub unit_price: Option<Decimal>,
-    pub discount: Option<DiscountInput>,
-    /// Left out: the product's rate, else the tenant's default; `null`: no tax.
-    pub tax_rate_id: MaybeUndefined<ID>,
-}
-
-fn parse_lines(lines: Vec<LineInput>, exponent: Option<u32>) -> AppResult<Vec<NewLine>> {
-    if lines.len() > MAX_LINES {
-        return Err(AppError::bad_input(
-            "lines",
-            format!("a document has at most {MAX_LINES} lines"),
-        ));
-    }
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, line)| {
-            let field = |name: &str| format!("lines[{i}].{name}");
-            Ok(NewLine {
-                product_id: opt_id(line.product_id.as_ref(), &field("productId"))?,
-                description: optional_text(
-                    line.description.as_deref(),
-                    &field("description"),
-                    2_000,
-                )?,
-                unit: optional_text(line.unit.as_deref(), &field("unit"), 20)?,
-                quantity: quantity_input(line.quantity, &field("quantity"))?,
-                unit_price: line
-                    .unit_price
-                    .map(|p| price_input(p, &field("unitPrice")))
-                    .transpose()?,
-                discount: line
-                    .discount
-                    .map(|d| d.parse(&field("discount"), exponent))
-                    .transpose()?,
-                tax_rate_id: patch_id(line.tax_rate_id, &field("taxRateId"))?,
-            })
-        })
-        .collect()
-}
 
 #[derive(InputObject)]
 pub struct CreateQuoteInput {
@@ -152,10 +100,6 @@ pub struct RejectQuoteInput {
 pub struct QuoteNode(pub quote::Model);
 
 impl QuoteNode {
-    fn money(&self, minor: i64) -> GqlResult<Money> {
-        Ok(money(minor, &self.0.currency)?)
-    }
-
     fn evidence(&self) -> AppResult<Option<Evidence>> {
         self.0
             .decision
@@ -241,37 +185,20 @@ impl QuoteNode {
     }
     #[graphql(complexity = "platform::graphql::complexity::list(200, child_complexity)")]
     async fn lines(&self, ctx: &Context<'_>) -> GqlResult<Vec<LineNode>> {
-        let currency = self.0.currency.clone();
-        Ok(load_one::<LinesByQuote, _>(ctx, self.0.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|line| LineNode {
-                line,
-                currency: currency.clone(),
-            })
-            .collect())
+        let lines = load_one::<LinesByQuote, _>(ctx, self.0.id).await?;
+        Ok(line_nodes(lines.unwrap_or_default(), &self.0.currency))
     }
     async fn totals(&self) -> GqlResult<DocumentTotals> {
-        let groups: Vec<TaxGroup> = serde_json::from_value(self.0.tax_groups.clone())
-            .map_err(|e| AppError::internal(format!("stored tax groups do not parse: {e}")))?;
-        Ok(DocumentTotals {
-            subtotal: self.money(self.0.subtotal_minor)?,
-            discount: self.money(self.0.discount_minor)?,
-            tax_exclusive: self.money(self.0.tax_exclusive_minor)?,
-            tax: self.money(self.0.tax_minor)?,
-            total: self.money(self.0.total_minor)?,
-            taxes: groups
-                .into_iter()
-                .map(|g| {
-                    Ok(TaxTotal {
-                        tax: TaxNode(g.tax),
-                        base: self.money(g.base)?,
-                        amount: self.money(g.tax_amount)?,
-                    })
-                })
-                .collect::<GqlResult<_>>()?,
-        })
+        Figures {
+            currency: &self.0.currency,
+            subtotal: self.0.subtotal_minor,
+            discount: self.0.discount_minor,
+            tax_exclusive: self.0.tax_exclusive_minor,
+            tax: self.0.tax_minor,
+            total: self.0.total_minor,
+            tax_groups: &self.0.tax_groups,
+        }
+        .totals()
     }
     /// Who it was sent to, as they were then: `contactName`, `email`, `companyName`,
     /// `address`.
@@ -317,50 +244,6 @@ impl QuoteNode {
     }
 }
 
-/// A document's figures, from the money engine.
-#[derive(SimpleObject)]
-pub struct DocumentTotals {
-    /// The sum of the lines' nets.
-    pub subtotal: Money,
-    /// The document's discount.
-    pub discount: Money,
-    /// What is taxed: the sum of the tax groups' bases.
-    pub tax_exclusive: Money,
-    pub tax: Money,
-    /// What the client pays.
-    pub total: Money,
-    /// One per tax rate, in the order the lines first use them.
-    pub taxes: Vec<TaxTotal>,
-}
-
-/// One tax rate's share of a document.
-#[derive(SimpleObject)]
-pub struct TaxTotal {
-    pub tax: TaxNode,
-    pub base: Money,
-    pub amount: Money,
-}
-
-/// A tax rate as a document copied it.
-pub struct TaxNode(TaxSnapshot);
-
-#[Object(name = "DocumentTax")]
-impl TaxNode {
-    /// The tenant's rate it was copied from; none for untaxed lines.
-    async fn tax_rate_id(&self) -> Option<ID> {
-        self.0.id.map(id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn kind(&self) -> TaxKind {
-        self.0.kind
-    }
-    async fn percentage(&self) -> Decimal {
-        self.0.percentage
-    }
-}
-
 /// The client's decision on a quote.
 #[derive(SimpleObject)]
 pub struct QuoteDecision {
@@ -376,96 +259,6 @@ pub struct QuoteDecision {
     pub at: DateTime<Utc>,
     /// Whether the client decided on the public link (else a user recorded it).
     pub via_link: bool,
-}
-
-pub struct LineNode {
-    line: document_line::Model,
-    currency: String,
-}
-
-impl LineNode {
-    fn stored_parts(&self) -> AppResult<Vec<StoredPart>> {
-        lines::parts_of(&self.line)
-    }
-}
-
-/// A line of a document, with what it sells as it was when written.
-#[Object(name = "DocumentLine")]
-impl LineNode {
-    async fn id(&self) -> ID {
-        id(self.line.id)
-    }
-    /// From 0.
-    async fn position(&self) -> i32 {
-        self.line.position
-    }
-    /// The catalog product, while it exists.
-    async fn product(&self, ctx: &Context<'_>) -> GqlResult<Option<ProductNode>> {
-        let Some(product) = self.line.product_id else {
-            return Ok(None);
-        };
-        Ok(load_one::<ProductById, _>(ctx, product)
-            .await?
-            .map(ProductNode))
-    }
-    async fn sku(&self) -> Option<&str> {
-        self.line.sku.as_deref()
-    }
-    async fn description(&self) -> &str {
-        &self.line.description
-    }
-    async fn unit(&self) -> Option<&str> {
-        self.line.unit.as_deref()
-    }
-    async fn quantity(&self) -> GqlResult<Decimal> {
-        Ok(stored_decimal(&self.line.quantity)?)
-    }
-    async fn unit_price(&self) -> GqlResult<Money> {
-        Ok(Money {
-            amount: stored_decimal(&self.line.unit_price)?,
-            currency: self.currency.clone(),
-        })
-    }
-    async fn discount(&self) -> GqlResult<Option<DocumentDiscount>> {
-        Ok(stored_discount(self.line.discount.as_ref())?.map(DocumentDiscount::from))
-    }
-    /// `round(quantity x unit price - discount)`; tax-inclusive when the prices are.
-    async fn net(&self) -> GqlResult<Money> {
-        Ok(money(self.line.net_minor, &self.currency)?)
-    }
-    /// Its share of the document's discount.
-    async fn document_discount(&self) -> GqlResult<Money> {
-        Ok(money(self.line.document_discount_minor, &self.currency)?)
-    }
-    /// Its parts with their tax: one for a product, one per component for a bundle.
-    async fn parts(&self) -> GqlResult<Vec<LinePartNode>> {
-        let currency = &self.currency;
-        self.stored_parts()?
-            .into_iter()
-            .map(|part| {
-                Ok(LinePartNode {
-                    amount: money(part.amount, currency)?,
-                    tax: TaxNode(part.tax),
-                    component_sku: part.component.as_ref().map(|c| c.sku.clone()),
-                    component_name: part.component.as_ref().map(|c| c.name.clone()),
-                    component_quantity: part.component.as_ref().map(|c| c.quantity),
-                })
-            })
-            .collect()
-    }
-}
-
-/// A line's share taxed at one rate.
-#[derive(SimpleObject)]
-#[graphql(name = "DocumentLinePart")]
-pub struct LinePartNode {
-    /// After the document's discount; tax-inclusive when the prices are.
-    pub amount: Money,
-    pub tax: TaxNode,
-    /// For a bundle's component: what it is, as the line copied it.
-    pub component_sku: Option<String>,
-    pub component_name: Option<String>,
-    pub component_quantity: Option<Decimal>,
 }
 
 /// A quote just sent, with its public link's token: shown only here, never again.
@@ -605,6 +398,10 @@ impl QuotesMutation {
     async fn send_quote(&self, ctx: &Context<'_>, id: ID) -> GqlResult<SentQuote> {
         let id = parse_id(&id, "id")?;
         let sent = quotes::send(ctx.conn().await?, ctx.principal()?, id).await?;
+        if let Some(expires_at) = sent.quote.expires_at {
+            jobs::schedule::<ExpireQuote>(ctx.app()?, ctx.tenant_tx()?, &sent.quote.id, expires_at)
+                .await?;
+        }
         Ok(SentQuote {
             quote: QuoteNode(sent.quote),
             public_path: format!("/q/{}", sent.token),

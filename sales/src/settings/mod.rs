@@ -309,6 +309,34 @@ pub async fn take_number<C: ConnectionTrait>(
     Ok((series, number))
 }
 
+/// [`take_number`] for a legal document dated `issue_date`: refused when the series' last
+/// document is dated later, else the series remembers the date.
+pub async fn take_dated_number<C: ConnectionTrait>(
+    conn: &C,
+    series_id: Uuid,
+    issue_date: NaiveDate,
+) -> AppResult<(document_series::Model, i64)> {
+    let (series, number) = take_number(conn, series_id).await?;
+    if let Some(last) = series.last_issue_date
+        && last > issue_date
+    {
+        return Err(AppError::refused(
+            "ISSUE_DATE_BEFORE_LAST",
+            format!(
+                "series {} has a document dated {last}; the next cannot be dated earlier",
+                series.name
+            ),
+        ));
+    }
+    let row = document_series::ActiveModel {
+        id: Set(series.id),
+        last_issue_date: Set(Some(issue_date)),
+        ..Default::default()
+    };
+    let series = row.update(conn).await?;
+    Ok((series, number))
+}
+
 /// A number as printed: the prefix and the zero-padded number.
 pub fn format_number(series: &document_series::Model, number: i64) -> String {
     format!(

@@ -1,6 +1,9 @@
-//! A document's lines: read from input with what they sell copied (name, price, tax rates,
-//! a bundle's components), priced by the money engine, and stored. Quotes, invoices and
-//! credit notes share them.
+//! A sales document's lines: read from input with what they sell copied (name, price, tax
+//! rates, a bundle's components), priced by the money engine, and stored. Quotes, invoices
+//! and credit notes share them, and their GraphQL shape (`schema`).
+
+pub mod loader;
+pub mod schema;
 
 use entity::tenant::{document_line, product, sales_setting};
 use platform::{
@@ -83,6 +86,29 @@ pub struct Pricing {
     pub prices_include_tax: bool,
     pub rounding: RoundingMode,
     pub tax_rounding: TaxRounding,
+}
+
+impl Pricing {
+    /// How a stored document is priced.
+    pub fn stored(
+        currency: &str,
+        prices_include_tax: bool,
+        rounding: &str,
+        tax_rounding: &str,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            exponent: crate::shared::stored_exponent(currency)?,
+            prices_include_tax,
+            rounding: RoundingMode::from_stored(rounding)?,
+            tax_rounding: TaxRounding::from_stored(tax_rounding)?,
+        })
+    }
+}
+
+/// A document's tax groups as stored.
+pub fn tax_groups_json(totals: &Totals) -> AppResult<serde_json::Value> {
+    serde_json::to_value(&totals.groups)
+        .map_err(|e| AppError::internal(format!("tax groups did not serialize: {e}")))
 }
 
 /// Reads the caller's lines: each product looked up and copied, each tax rate resolved.
@@ -296,10 +322,22 @@ pub fn price(
     Ok(totals)
 }
 
-/// What a quote's lines belong to.
+/// The document lines belong to.
 #[derive(Clone, Copy)]
 pub enum Owner {
     Quote(Uuid),
+    Invoice(Uuid),
+    CreditNote(Uuid),
+}
+
+impl Owner {
+    fn column(self) -> (document_line::Column, Uuid) {
+        match self {
+            Self::Quote(id) => (document_line::Column::QuoteId, id),
+            Self::Invoice(id) => (document_line::Column::InvoiceId, id),
+            Self::CreditNote(id) => (document_line::Column::CreditNoteId, id),
+        }
+    }
 }
 
 /// Replaces the document's lines with `drafts`, priced by `totals`.
@@ -309,9 +347,9 @@ pub async fn store<C: ConnectionTrait>(
     drafts: Vec<LineDraft>,
     totals: &Totals,
 ) -> AppResult<()> {
-    let Owner::Quote(quote_id) = owner;
+    let (column, id) = owner.column();
     document_line::Entity::delete_many()
-        .filter(document_line::Column::QuoteId.eq(quote_id))
+        .filter(column.eq(id))
         .exec(conn)
         .await?;
     for (position, (draft, figures)) in drafts.into_iter().zip(&totals.lines).enumerate() {
@@ -319,7 +357,9 @@ pub async fn store<C: ConnectionTrait>(
             .map_err(|e| AppError::internal(format!("a line's parts did not serialize: {e}")))?;
         document_line::ActiveModel {
             id: Set(Uuid::now_v7()),
-            quote_id: Set(Some(quote_id)),
+            quote_id: Set(matches!(owner, Owner::Quote(_)).then_some(id)),
+            invoice_id: Set(matches!(owner, Owner::Invoice(_)).then_some(id)),
+            credit_note_id: Set(matches!(owner, Owner::CreditNote(_)).then_some(id)),
             position: Set(position as i32),
             product_id: Set(draft.product_id),
             sku: Set(draft.sku),
@@ -339,12 +379,13 @@ pub async fn store<C: ConnectionTrait>(
 }
 
 /// A document's stored lines, in order.
-pub async fn of_quote<C: ConnectionTrait>(
+pub async fn of<C: ConnectionTrait>(
     conn: &C,
-    quote_id: Uuid,
+    owner: Owner,
 ) -> AppResult<Vec<document_line::Model>> {
+    let (column, id) = owner.column();
     Ok(document_line::Entity::find()
-        .filter(document_line::Column::QuoteId.eq(quote_id))
+        .filter(column.eq(id))
         .order_by_asc(document_line::Column::Position)
         .all(conn)
         .await?)
