@@ -2,6 +2,7 @@
 //! whole life, with role checks, tenant isolation and bad input, all through GraphQL.
 
 mod catalog;
+mod invoices;
 mod public_link;
 mod quotes;
 mod settings;
