@@ -56,6 +56,8 @@ pub struct Kpis {
     pub activities_today: i64,
     pub overdue_tasks: i64,
     pub cold_leads: i64,
+    /// Quoted, invoiced and collected in the range; owed and overdue now.
+    pub sales: sales::figures::SalesFigures,
 }
 
 #[derive(FromQueryResult)]
@@ -133,8 +135,12 @@ pub async fn compute<C: ConnectionTrait>(
         )
         .count(conn)
         .await? as i64;
+    let settings = sales::settings::get(conn).await?;
+    let sales_today = sales::settings::today(sales::settings::timezone(&settings)?);
+    let sales = sales::figures::compute(conn, from, sales_today).await?;
     Ok(Kpis {
         computed_at: now,
+        sales,
         open_value,
         weighted_value,
         open_count,

@@ -37,6 +37,16 @@ pub struct Dashboard {
     pub overdue_tasks: i64,
     /// Contacted or qualified contacts quiet for 7 days.
     pub cold_leads: i64,
+    /// Quotes sent in the range (each once, whatever its revisions), per currency.
+    pub quoted: Vec<Money>,
+    /// Invoices issued in the range, per currency.
+    pub invoiced: Vec<Money>,
+    /// Payments received in the range, refunds taken off, per currency.
+    pub collected: Vec<Money>,
+    /// What issued invoices still have due now, per currency.
+    pub receivables: Vec<Money>,
+    /// The part of it past its due date.
+    pub overdue_receivables: Vec<Money>,
 }
 
 impl TryFrom<&Kpis> for Dashboard {
@@ -57,6 +67,11 @@ impl TryFrom<&Kpis> for Dashboard {
             activities_today: k.activities_today,
             overdue_tasks: k.overdue_tasks,
             cold_leads: k.cold_leads,
+            quoted: in_money(&k.sales.quoted)?,
+            invoiced: in_money(&k.sales.invoiced)?,
+            collected: in_money(&k.sales.collected)?,
+            receivables: in_money(&k.sales.receivables)?,
+            overdue_receivables: in_money(&k.sales.overdue)?,
         })
     }
 }

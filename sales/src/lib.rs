@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod credit_notes;
+pub mod figures;
 pub mod invoices;
 pub mod lines;
 pub mod payments;

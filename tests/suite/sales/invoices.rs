@@ -677,3 +677,64 @@ async fn fifty_concurrent_issues_with_ten_rollbacks_number_one_to_forty_without_
         "issue dates never go back"
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_what_was_quoted_invoiced_collected_and_is_owed() {
+    let app = spawn_app().await;
+    let t = app.new_tenant().await;
+    let owner = t.owner_token.clone();
+    let pipeline = app.first_pipeline_id(&t).await;
+    let figures = "query($p: ID!) { dashboard(pipelineId: $p, range: LAST_30_DAYS) {
+        quoted { amount currency } invoiced { amount } collected { amount }
+        receivables { amount } overdueReceivables { amount } } }";
+    let empty = gql(&app, &t, &owner, figures, json!({"p": pipeline})).await;
+    assert_eq!(
+        empty.ok().data("dashboard"),
+        &json!({"quoted": [], "invoiced": [], "collected": [], "receivables": [], "overdueReceivables": []})
+    );
+
+    // A quote sent, revised and sent again counts once.
+    let quote = simple_draft(&app, &t).await;
+    send_quote(&app, &t, &quote).await;
+    let revision = act(&app, &t, &owner, "REVISE", &quote)
+        .await
+        .ok()
+        .str("reviseQuote.id");
+    send_quote(&app, &t, &revision).await;
+    // An invoice dated 40 days ago, due then, unpaid; another today, partly paid.
+    let old = gql(&app, &t, &owner, "mutation($c: ID!) { createInvoice(input: {contactId: $c, currency: \"EUR\", paymentTermsDays: 0, lines: [{description: \"Old\", unitPrice: \"50\"}]}) { id } }", json!({"c": client(&app, &t).await})).await.ok().data("createInvoice.id").clone();
+    let long_ago = (chrono::Utc::now().date_naive() - chrono::Duration::days(40)).to_string();
+    gql(
+        &app,
+        &t,
+        &owner,
+        "mutation($id: ID!, $d: NaiveDate) { issueInvoice(id: $id, issueDate: $d) { id } }",
+        json!({"id": old, "d": long_ago}),
+    )
+    .await
+    .ok();
+    let new = draft_invoice(
+        &app,
+        &t,
+        &owner,
+        json!([{"description": "New", "unitPrice": "100"}]),
+    )
+    .await;
+    issue(&app, &t, &owner, &new["id"]).await.ok();
+    pay(
+        &app,
+        &t,
+        &owner,
+        payment("40", json!([{"invoiceId": new["id"], "amount": "40"}])),
+    )
+    .await
+    .ok();
+
+    let shown = gql(&app, &t, &owner, figures, json!({"p": pipeline})).await;
+    assert_eq!(
+        shown.ok().data("dashboard"),
+        &json!({"quoted": [{"amount": "300.00", "currency": "EUR"}], "invoiced": [{"amount": "100.00"}],
+                "collected": [{"amount": "40.00"}], "receivables": [{"amount": "110.00"}],
+                "overdueReceivables": [{"amount": "50.00"}]})
+    );
+}
