@@ -20,8 +20,8 @@ use std::{
 use anyhow::{Context, bail};
 use api::{AppContext, Config};
 use clap::Parser;
-use entity::tenant::activity;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use entity::tenant::{activity, invoice};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::{Value, json};
 
 mod abuse;
@@ -29,13 +29,15 @@ mod fixtures;
 mod jobs;
 mod live;
 mod load;
+mod sales;
 mod server;
 
 use fixtures::{BenchTenant, Client, MainTenant};
 use load::{Phase, Request};
 use server::{BenchDatabase, Server, ServerSettings, Usage};
 
-const ALL_WORKLOADS: &str = "board,contact,list,write,tenants,provision,abuse,subscribe,idle,jobs";
+const ALL_WORKLOADS: &str =
+    "board,contact,list,write,quote,issue,tenants,provision,abuse,subscribe,idle,jobs";
 
 #[derive(Parser, Clone)]
 #[command(
@@ -241,6 +243,8 @@ async fn run(
                 bench.measure(workload, request).await?;
             }
             "write" => bench.write(&main).await?,
+            "quote" => bench.quote(&main).await?,
+            "issue" => bench.issue(&main).await?,
             "tenants" => bench.tenants(&many).await?,
             "provision" => bench.provision().await?,
             "abuse" => {
@@ -498,6 +502,65 @@ impl Bench {
                 "write: {} acknowledged writes missing",
                 acknowledged - found
             ));
+        }
+        Ok(())
+    }
+
+    /// `quote`: a 20-line quote from the catalog created and sent.
+    async fn quote(&mut self, main: &Arc<MainTenant>) -> anyhow::Result<()> {
+        let products = Arc::new(sales::catalog(&self.client, main).await?);
+        let request = sales::quote(&self.client, main, products);
+        self.measure("quote", request).await?;
+        self.notes.push(format!(
+            "quote: each request is createQuote with {} catalog lines and a 5% discount, then sendQuote (two HTTP requests)",
+            sales::QUOTE_LINES
+        ));
+        Ok(())
+    }
+
+    /// `issue`: invoices issued on one series from 8 clients; afterwards the numbers must
+    /// be 1..n without a gap.
+    async fn issue(&mut self, main: &Arc<MainTenant>) -> anyhow::Result<()> {
+        let request = sales::issue(&self.client, main);
+        let clients = std::mem::replace(&mut self.args.clients, 8);
+        let measured = self.measure("issue", request).await;
+        self.args.clients = clients;
+        let (_, acknowledged) = measured?;
+        let tenant = self
+            .setup
+            .registry
+            .by_slug(&main.tenant.slug)
+            .await
+            .map_err(|e| anyhow::anyhow!("finding the tenant: {e:?}"))?
+            .context("the main tenant")?;
+        let sequences: Vec<Option<i64>> = self
+            .setup
+            .store
+            .read(&tenant, |conn| {
+                Box::pin(async move {
+                    Ok(invoice::Entity::find()
+                        .select_only()
+                        .column(invoice::Column::Sequence)
+                        .filter(invoice::Column::Status.eq("issued"))
+                        .into_tuple()
+                        .all(conn)
+                        .await?)
+                })
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the numbers: {e:?}"))?;
+        let mut numbers: Vec<i64> = sequences.into_iter().flatten().collect();
+        numbers.sort_unstable();
+        let gapless = numbers.iter().zip(1..).all(|(n, expected)| *n == expected);
+        self.notes.push(format!(
+            "issue: each request is createInvoice then issueInvoice (two HTTP requests) from 8 clients; {acknowledged} acknowledged, {} invoices numbered 1..{} {}",
+            numbers.len(),
+            numbers.last().copied().unwrap_or(0),
+            if gapless { "without a gap" } else { "WITH GAPS" }
+        ));
+        if !gapless || (numbers.len() as u64) < acknowledged {
+            self.failures
+                .push("issue: invoice numbers have gaps or are missing".into());
         }
         Ok(())
     }

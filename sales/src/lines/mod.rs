@@ -5,15 +5,15 @@
 pub mod loader;
 pub mod schema;
 
-use entity::tenant::{document_line, product, sales_setting};
+use std::collections::HashMap;
+
+use entity::tenant::{document_line, product, sales_setting, tax_rate};
 use platform::{
     domain::Patch,
     error::{AppError, AppResult},
 };
 use rust_decimal::Decimal;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -125,8 +125,28 @@ pub async fn resolve<C: ConnectionTrait>(
             format!("a document has at most {MAX_LINES} lines"),
         ));
     }
+    // Every rate of the tenant (a handful) and every product the lines name, in two
+    // statements whatever the lines.
+    let rates: HashMap<Uuid, tax_rate::Model> = tax_rates::list(conn, true)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let rate = |id: Uuid| rates.get(&id).ok_or(AppError::NotFound("tax rate"));
+    let product_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.product_id).collect();
+    let products: HashMap<Uuid, product::Model> = if product_ids.is_empty() {
+        HashMap::new()
+    } else {
+        product::Entity::find()
+            .filter(product::Column::Id.is_in(product_ids))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
     let default_tax = match settings.default_tax_rate_id {
-        Some(id) => Some(tax_rates::snapshot(&tax_rates::find(conn, id).await?)?),
+        Some(id) => Some(tax_rates::snapshot(rate(id)?)?),
         None => None,
     };
     let mut drafts = Vec::with_capacity(lines.len());
@@ -134,14 +154,14 @@ pub async fn resolve<C: ConnectionTrait>(
         let field = |name: &str| format!("lines[{index}].{name}");
         let chosen_tax = match line.tax_rate_id {
             Patch::Set(id) => {
-                let rate = tax_rates::find(conn, id).await?;
+                let rate = rate(id)?;
                 if !rate.active {
                     return Err(AppError::bad_input(
                         field("taxRateId"),
                         format!("tax rate {} is archived", rate.name),
                     ));
                 }
-                Some(Some(tax_rates::snapshot(&rate)?))
+                Some(Some(tax_rates::snapshot(rate)?))
             }
             Patch::Clear => Some(None),
             Patch::Keep => None,
@@ -174,7 +194,9 @@ pub async fn resolve<C: ConnectionTrait>(
             });
             continue;
         };
-        let product = catalog::find(conn, product_id).await?;
+        let product = products
+            .get(&product_id)
+            .ok_or(AppError::NotFound("product"))?;
         if !product.active {
             return Err(AppError::bad_input(
                 field("productId"),
@@ -183,7 +205,7 @@ pub async fn resolve<C: ConnectionTrait>(
         }
         let unit_price = match line.unit_price {
             Some(price) => price,
-            None if product.currency == currency => catalog::unit_price(&product)?,
+            None if product.currency == currency => catalog::unit_price(product)?,
             None => {
                 return Err(AppError::bad_input(
                     field("unitPrice"),
@@ -201,12 +223,12 @@ pub async fn resolve<C: ConnectionTrait>(
                     "a bundle's components keep their own tax rates",
                 ));
             }
-            bundle_parts(conn, &product, exponent, default_tax.as_ref()).await?
+            bundle_parts(conn, product, exponent, default_tax.as_ref()).await?
         } else {
             let tax = match chosen_tax {
                 Some(chosen) => chosen,
                 None => match product.tax_rate_id {
-                    Some(id) => Some(tax_rates::snapshot(&tax_rates::find(conn, id).await?)?),
+                    Some(id) => Some(tax_rates::snapshot(rate(id)?)?),
                     None => default_tax.clone(),
                 },
             };
@@ -352,10 +374,11 @@ pub async fn store<C: ConnectionTrait>(
         .filter(column.eq(id))
         .exec(conn)
         .await?;
+    let mut rows = Vec::with_capacity(drafts.len());
     for (position, (draft, figures)) in drafts.into_iter().zip(&totals.lines).enumerate() {
         let parts = serde_json::to_value(&draft.parts)
             .map_err(|e| AppError::internal(format!("a line's parts did not serialize: {e}")))?;
-        document_line::ActiveModel {
+        rows.push(document_line::ActiveModel {
             id: Set(Uuid::now_v7()),
             quote_id: Set(matches!(owner, Owner::Quote(_)).then_some(id)),
             invoice_id: Set(matches!(owner, Owner::Invoice(_)).then_some(id)),
@@ -371,9 +394,11 @@ pub async fn store<C: ConnectionTrait>(
             parts: Set(parts),
             net_minor: Set(figures.net),
             document_discount_minor: Set(figures.document_discount),
-        }
-        .insert(conn)
-        .await?;
+        });
+    }
+    // One statement for all the lines.
+    if !rows.is_empty() {
+        document_line::Entity::insert_many(rows).exec(conn).await?;
     }
     Ok(())
 }
