@@ -165,6 +165,19 @@ mod tests {
         }
     }
 
+    /// A public link's token never reaches the request log.
+    #[test]
+    fn public_pages_are_logged_by_their_prefix_alone() {
+        let verticals = registered();
+        let token = "q0ZtX2x3c3Rva2VuX3RoYXRfaXNfc2VjcmV0X2FuZF9sb25n";
+        assert_eq!(verticals.loggable_path(&format!("/q/{token}")), "/q/");
+        assert_eq!(
+            verticals.loggable_path(&format!("/q/{token}/accept")),
+            "/q/"
+        );
+        assert_eq!(verticals.loggable_path("/graphql"), "/graphql");
+    }
+
     #[test]
     fn every_audited_kind_has_its_revert_and_its_events() {
         let verticals = registered();

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::{
     invoices::{loader::InvoiceById, schema::InvoiceNode},
     payments::{self, MAX_ALLOCATIONS, NewPayment, PaymentFilter},
-    shared::{currency_input, id, opt_id, optional_text},
+    shared::{check_parties, currency_input, id, opt_id, optional_text},
     types::PaymentMethod,
 };
 
@@ -173,6 +173,7 @@ impl PaymentsQuery {
             return Err(AppError::bad_input("contactId", "give a contact or a company").into());
         }
         let conn = ctx.conn().await?;
+        check_parties(conn, contact, company).await?;
         let credit = payments::credit_of(conn, contact, company, &currency).await?;
         Ok(money(credit, &currency)?)
     }
