@@ -104,23 +104,18 @@ pub async fn create<C: ConnectionTrait>(
     )?;
     // A full credit copies the invoice's lines and discount, so it credits exactly what was
     // invoiced; a partial one credits its own lines' amounts.
-    let (mut drafts, discount) = match new.lines {
-        Some(new_lines) => {
-            let settings = settings::get(conn).await?;
-            let drafts = lines::resolve(
-                conn,
-                &settings,
-                &invoice.currency,
-                pricing.exponent,
-                new_lines,
-            )
-            .await?;
-            (drafts, None)
-        }
-        None => (
-            lines::drafts_of(&lines::of(conn, Owner::Invoice(invoice.id)).await?)?,
-            stored_discount(invoice.discount.as_ref())?,
-        ),
+    let (mut drafts, given) = lines::given_or_stored(
+        conn,
+        Owner::Invoice(invoice.id),
+        &invoice.currency,
+        pricing.exponent,
+        new.lines,
+    )
+    .await?;
+    let discount = if given {
+        None
+    } else {
+        stored_discount(invoice.discount.as_ref())?
     };
     let totals = lines::price(pricing, &mut drafts, discount)?;
     let now = Utc::now();
@@ -166,23 +161,18 @@ pub async fn update<C: ConnectionTrait>(
     let current = find_locked(conn, id).await?;
     require(&current, CreditNoteAction::Edit)?;
     let pricing = pricing_of(&current)?;
-    let (mut drafts, discount) = match new_lines {
-        Some(new_lines) => {
-            let settings = settings::get(conn).await?;
-            let drafts = lines::resolve(
-                conn,
-                &settings,
-                &current.currency,
-                pricing.exponent,
-                new_lines,
-            )
-            .await?;
-            (drafts, None)
-        }
-        None => (
-            lines::drafts_of(&lines::of(conn, Owner::CreditNote(id)).await?)?,
-            stored_discount(current.discount.as_ref())?,
-        ),
+    let (mut drafts, given) = lines::given_or_stored(
+        conn,
+        Owner::CreditNote(id),
+        &current.currency,
+        pricing.exponent,
+        new_lines,
+    )
+    .await?;
+    let discount = if given {
+        None
+    } else {
+        stored_discount(current.discount.as_ref())?
     };
     let totals = lines::price(pricing, &mut drafts, discount)?;
     let row = credit_note::ActiveModel {

@@ -74,16 +74,7 @@ impl CreditNoteNode {
         Ok(line_nodes(lines.unwrap_or_default(), &self.0.currency))
     }
     async fn totals(&self) -> GqlResult<DocumentTotals> {
-        Figures {
-            currency: &self.0.currency,
-            subtotal: self.0.subtotal_minor,
-            discount: self.0.discount_minor,
-            tax_exclusive: self.0.tax_exclusive_minor,
-            tax: self.0.tax_minor,
-            total: self.0.total_minor,
-            tax_groups: &self.0.tax_groups,
-        }
-        .totals()
+        Figures::from(&self.0).totals()
     }
     async fn issued_at(&self) -> Option<DateTime<Utc>> {
         self.0.issued_at

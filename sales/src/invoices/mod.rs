@@ -341,13 +341,14 @@ pub async fn update<C: ConnectionTrait>(
     let discount = changes
         .discount
         .apply(stored_discount(current.discount.as_ref())?);
-    let mut drafts = match changes.lines {
-        Some(new_lines) => {
-            let settings = settings::get(conn).await?;
-            lines::resolve(conn, &settings, &currency, pricing.exponent, new_lines).await?
-        }
-        None => lines::drafts_of(&lines::of(conn, Owner::Invoice(id)).await?)?,
-    };
+    let (mut drafts, _) = lines::given_or_stored(
+        conn,
+        Owner::Invoice(id),
+        &currency,
+        pricing.exponent,
+        changes.lines,
+    )
+    .await?;
     let totals = lines::price(pricing, &mut drafts, discount)?;
     let row = invoice::ActiveModel {
         id: Set(id),

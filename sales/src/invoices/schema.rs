@@ -27,14 +27,16 @@ use crate::{
     },
     lines::{
         loader::LinesByInvoice,
-        schema::{DocumentTotals, Figures, LineInput, LineNode, line_nodes, parse_lines},
+        schema::{
+            DocumentTotals, Figures, LineInput, LineNode, currency_of, line_nodes, parse_lines,
+        },
     },
     payments::{loader::PaymentById, schema::PaymentNode},
     quotes::{loader::QuoteById, schema::QuoteNode},
     settings,
     shared::{
-        DiscountInput, DocumentDiscount, currency_input, id, opt_id, optional_text, patch_id,
-        patch_text, stored_discount,
+        DiscountInput, DocumentDiscount, id, opt_id, optional_text, patch_id, patch_text,
+        stored_discount,
     },
     types::{DocumentStatus, InvoiceAction, PaymentStatus},
 };
@@ -172,16 +174,7 @@ impl InvoiceNode {
         Ok(line_nodes(lines.unwrap_or_default(), &self.0.currency))
     }
     async fn totals(&self) -> GqlResult<DocumentTotals> {
-        Figures {
-            currency: &self.0.currency,
-            subtotal: self.0.subtotal_minor,
-            discount: self.0.discount_minor,
-            tax_exclusive: self.0.tax_exclusive_minor,
-            tax: self.0.tax_minor,
-            total: self.0.total_minor,
-            tax_groups: &self.0.tax_groups,
-        }
-        .totals()
+        Figures::from(&self.0).totals()
     }
     /// The sum of its issued credit notes.
     async fn credited(&self) -> GqlResult<Money> {
@@ -309,12 +302,7 @@ impl InvoicesMutation {
         ctx: &Context<'_>,
         input: CreateInvoiceInput,
     ) -> GqlResult<InvoiceNode> {
-        let currency = input
-            .currency
-            .as_deref()
-            .map(|c| currency_input(c, "currency"))
-            .transpose()?;
-        let exponent = currency.as_ref().map(|(_, e)| *e);
+        let (currency, exponent) = currency_of(input.currency.as_deref())?;
         let new = NewInvoice {
             contact_id: opt_id(input.contact_id.as_ref(), "contactId")?,
             company_id: opt_id(input.company_id.as_ref(), "companyId")?,
@@ -363,12 +351,7 @@ impl InvoicesMutation {
         input: UpdateInvoiceInput,
     ) -> GqlResult<InvoiceNode> {
         let id = parse_id(&id, "id")?;
-        let currency = input
-            .currency
-            .as_deref()
-            .map(|c| currency_input(c, "currency"))
-            .transpose()?;
-        let exponent = currency.as_ref().map(|(_, e)| *e);
+        let (currency, exponent) = currency_of(input.currency.as_deref())?;
         let changes = InvoiceChanges {
             contact_id: patch_id(input.contact_id, "contactId")?,
             company_id: patch_id(input.company_id, "companyId")?,

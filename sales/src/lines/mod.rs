@@ -403,6 +403,27 @@ pub async fn store<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The lines a document will have: `new_lines` read from input when given (`true`: they
+/// replace the stored ones), else `from`'s stored lines to price again.
+pub async fn given_or_stored<C: ConnectionTrait>(
+    conn: &C,
+    from: Owner,
+    currency: &str,
+    exponent: u32,
+    new_lines: Option<Vec<NewLine>>,
+) -> AppResult<(Vec<LineDraft>, bool)> {
+    Ok(match new_lines {
+        Some(new_lines) => {
+            let settings = crate::settings::get(conn).await?;
+            (
+                resolve(conn, &settings, currency, exponent, new_lines).await?,
+                true,
+            )
+        }
+        None => (drafts_of(&of(conn, from).await?)?, false),
+    })
+}
+
 /// A document's stored lines, in order.
 pub async fn of<C: ConnectionTrait>(
     conn: &C,

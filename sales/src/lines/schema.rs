@@ -207,7 +207,7 @@ pub struct LinePartNode {
 }
 
 /// A document's stored figures as GraphQL shows them.
-pub struct Figures<'a> {
+pub(crate) struct Figures<'a> {
     pub currency: &'a str,
     pub subtotal: i64,
     pub discount: i64,
@@ -251,4 +251,41 @@ pub fn line_nodes(lines: Vec<document_line::Model>, currency: &str) -> Vec<LineN
             currency: currency.to_owned(),
         })
         .collect()
+}
+
+/// The stored figures of a quote, an invoice or a credit note (the same columns on each).
+macro_rules! figures_of {
+    ($($model:ty),+) => {$(
+        impl<'a> From<&'a $model> for Figures<'a> {
+            fn from(document: &'a $model) -> Self {
+                Self {
+                    currency: &document.currency,
+                    subtotal: document.subtotal_minor,
+                    discount: document.discount_minor,
+                    tax_exclusive: document.tax_exclusive_minor,
+                    tax: document.tax_minor,
+                    total: document.total_minor,
+                    tax_groups: &document.tax_groups,
+                }
+            }
+        }
+    )+};
+}
+
+figures_of!(
+    entity::tenant::quote::Model,
+    entity::tenant::invoice::Model,
+    entity::tenant::credit_note::Model
+);
+
+/// A checked ISO 4217 code and its exponent.
+pub type Currency = (String, u32);
+
+/// The currency an input names, checked, with its exponent for reading its amounts.
+pub fn currency_of(raw: Option<&str>) -> AppResult<(Option<Currency>, Option<u32>)> {
+    let currency = raw
+        .map(|c| crate::shared::currency_input(c, "currency"))
+        .transpose()?;
+    let exponent = currency.as_ref().map(|(_, e)| *e);
+    Ok((currency, exponent))
 }

@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use self::events::Quotes;
 use crate::{
-    lines::{self, LineDraft, NewLine, Owner, Pricing, tax_groups_json},
+    lines::{self, NewLine, Owner, Pricing, tax_groups_json},
     settings,
     shared::{buyer_of, check_parties, discount_json, stored_discount, stored_exponent},
     totals::Discount,
@@ -299,13 +299,14 @@ pub async fn update<C: ConnectionTrait>(
     let discount = changes
         .discount
         .apply(stored_discount(current.discount.as_ref())?);
-    let mut drafts: Vec<LineDraft> = match changes.lines {
-        Some(new_lines) => {
-            let settings = settings::get(conn).await?;
-            lines::resolve(conn, &settings, &currency, pricing.exponent, new_lines).await?
-        }
-        None => lines::drafts_of(&lines::of(conn, Owner::Quote(id)).await?)?,
-    };
+    let (mut drafts, _) = lines::given_or_stored(
+        conn,
+        Owner::Quote(id),
+        &currency,
+        pricing.exponent,
+        changes.lines,
+    )
+    .await?;
     let totals = lines::price(pricing, &mut drafts, discount)?;
     let row = quote::ActiveModel {
         id: Set(id),

@@ -23,15 +23,17 @@ use platform::{
 use crate::{
     lines::{
         loader::LinesByQuote,
-        schema::{DocumentTotals, Figures, LineInput, LineNode, line_nodes, parse_lines},
+        schema::{
+            DocumentTotals, Figures, LineInput, LineNode, currency_of, line_nodes, parse_lines,
+        },
     },
     quotes::{
         self, DecidedBy, Decision, Evidence, NewQuote, QuoteChanges, QuoteFilter,
         expiry::ExpireQuote, loader::QuoteById,
     },
     shared::{
-        DiscountInput, DocumentDiscount, currency_input, id, opt_id, optional_text, patch_id,
-        patch_text, required_text, stored_discount,
+        DiscountInput, DocumentDiscount, id, opt_id, optional_text, patch_id, patch_text,
+        required_text, stored_discount,
     },
     types::{QuoteAction, QuoteStatus},
 };
@@ -189,16 +191,7 @@ impl QuoteNode {
         Ok(line_nodes(lines.unwrap_or_default(), &self.0.currency))
     }
     async fn totals(&self) -> GqlResult<DocumentTotals> {
-        Figures {
-            currency: &self.0.currency,
-            subtotal: self.0.subtotal_minor,
-            discount: self.0.discount_minor,
-            tax_exclusive: self.0.tax_exclusive_minor,
-            tax: self.0.tax_minor,
-            total: self.0.total_minor,
-            tax_groups: &self.0.tax_groups,
-        }
-        .totals()
+        Figures::from(&self.0).totals()
     }
     /// Who it was sent to, as they were then: `contactName`, `email`, `companyName`,
     /// `address`.
@@ -323,12 +316,7 @@ impl QuotesMutation {
         ctx: &Context<'_>,
         input: CreateQuoteInput,
     ) -> GqlResult<QuoteNode> {
-        let currency = input
-            .currency
-            .as_deref()
-            .map(|c| currency_input(c, "currency"))
-            .transpose()?;
-        let exponent = currency.as_ref().map(|(_, e)| *e);
+        let (currency, exponent) = currency_of(input.currency.as_deref())?;
         let new = NewQuote {
             contact_id: opt_id(input.contact_id.as_ref(), "contactId")?,
             company_id: opt_id(input.company_id.as_ref(), "companyId")?,
@@ -358,12 +346,7 @@ impl QuotesMutation {
         input: UpdateQuoteInput,
     ) -> GqlResult<QuoteNode> {
         let id = parse_id(&id, "id")?;
-        let currency = input
-            .currency
-            .as_deref()
-            .map(|c| currency_input(c, "currency"))
-            .transpose()?;
-        let exponent = currency.as_ref().map(|(_, e)| *e);
+        let (currency, exponent) = currency_of(input.currency.as_deref())?;
         let changes = QuoteChanges {
             contact_id: patch_id(input.contact_id, "contactId")?,
             company_id: patch_id(input.company_id, "companyId")?,
@@ -434,19 +417,10 @@ impl QuotesMutation {
         id: ID,
         input: AcceptQuoteInput,
     ) -> GqlResult<QuoteNode> {
-        let id = parse_id(&id, "id")?;
         let decision = Decision::Accept {
             name: required_text(&input.name, "name", 200)?,
         };
-        let by = DecidedBy {
-            actor: ctx.principal()?,
-            via_link: false,
-            ip: None,
-            user_agent: None,
-        };
-        Ok(QuoteNode(
-            quotes::decide(ctx.conn().await?, by, id, decision).await?,
-        ))
+        record_decision(ctx, &id, decision).await
     }
 
     /// Records the client's rejection given outside the public link.
@@ -457,18 +431,23 @@ impl QuotesMutation {
         id: ID,
         #[graphql(default)] input: RejectQuoteInput,
     ) -> GqlResult<QuoteNode> {
-        let id = parse_id(&id, "id")?;
         let decision = Decision::Reject {
             reason: optional_text(input.reason.as_deref(), "reason", 2_000)?,
         };
-        let by = DecidedBy {
-            actor: ctx.principal()?,
-            via_link: false,
-            ip: None,
-            user_agent: None,
-        };
-        Ok(QuoteNode(
-            quotes::decide(ctx.conn().await?, by, id, decision).await?,
-        ))
+        record_decision(ctx, &id, decision).await
     }
+}
+
+/// A decision the client gave outside the link, recorded by the signed-in user.
+async fn record_decision(ctx: &Context<'_>, id: &ID, decision: Decision) -> GqlResult<QuoteNode> {
+    let id = parse_id(id, "id")?;
+    let by = DecidedBy {
+        actor: ctx.principal()?,
+        via_link: false,
+        ip: None,
+        user_agent: None,
+    };
+    Ok(QuoteNode(
+        quotes::decide(ctx.conn().await?, by, id, decision).await?,
+    ))
 }

@@ -529,7 +529,11 @@ async fn every_invoice_and_credit_note_state_allows_exactly_its_actions() {
             issue(&app, &t, &owner, &invoice["id"]).await.ok();
             let note = credit(&app, &t, &owner, json!({"invoiceId": invoice["id"], "lines": [{"description": "x", "unitPrice": "1"}]})).await.ok().data("createCreditNote.id").clone();
             if issued {
-                issue_credit(&app, &t, &owner, &note).await.ok();
+                let done = issue_credit(&app, &t, &owner, &note).await;
+                assert_eq!(
+                    done.ok().data("issueCreditNote.availableActions"),
+                    &json!([])
+                );
             }
             let reply = gql(&app, &t, &owner, query, json!({"id": note})).await;
             if issued {
@@ -601,6 +605,102 @@ async fn invoices_are_finances_and_isolated_per_tenant() {
     )
     .await;
     assert_eq!(listed.ok().data("invoices.totalCount"), 0);
+
+    // Credit notes, payments, a client's credit, number series and invoicing a quote:
+    // finance's, and this tenant's alone.
+    let contact = client(&app, &t).await;
+    let note = credit(
+        &app,
+        &t,
+        &admin,
+        json!({"invoiceId": invoice["id"], "lines": [{"description": "x", "unitPrice": "1"}]}),
+    )
+    .await
+    .ok()
+    .data("createCreditNote.id")
+    .clone();
+    let paid = pay(
+        &app,
+        &t,
+        &admin,
+        payment("5", json!([{"invoiceId": invoice["id"], "amount": "5"}])),
+    )
+    .await
+    .ok()
+    .data("recordPayment.id")
+    .clone();
+    for token in [&sales, &manager, &viewer] {
+        assert_eq!(
+            credit(&app, &t, token, json!({"invoiceId": invoice["id"]}))
+                .await
+                .error_code(),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            issue_credit(&app, &t, token, &note).await.error_code(),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            pay(&app, &t, token, payment("1", json!([])))
+                .await
+                .error_code(),
+            "FORBIDDEN"
+        );
+    }
+    let series = gql(
+        &app,
+        &t,
+        &admin,
+        "{ documentSeries(kind: INVOICE) { id } }",
+        json!({}),
+    )
+    .await
+    .ok()
+    .data("documentSeries")[0]["id"]
+        .clone();
+    let quote = simple_draft(&app, &t).await;
+    send_quote(&app, &t, &quote).await;
+    act(&app, &t, &admin, "ACCEPT", &quote).await.ok();
+    for (query, id) in [
+        ("query($id: ID!) { creditNote(id: $id) { id } }", &note),
+        (
+            "mutation($id: ID!) { updateCreditNote(id: $id, input: {reason: \"x\"}) { id } }",
+            &note,
+        ),
+        (
+            "mutation($id: ID!) { issueCreditNote(id: $id) { id } }",
+            &note,
+        ),
+        ("mutation($id: ID!) { deleteCreditNote(id: $id) }", &note),
+        ("query($id: ID!) { payment(id: $id) { id } }", &paid),
+        (
+            "query($id: ID!) { customerCredit(contactId: $id, currency: \"EUR\") { amount } }",
+            &json!(contact),
+        ),
+        (
+            "mutation($id: ID!) { updateDocumentSeries(id: $id, input: {name: \"Mine\"}) { id } }",
+            &series,
+        ),
+        (
+            "mutation($id: ID!) { createInvoiceFromQuote(quoteId: $id) { id } }",
+            &json!(quote),
+        ),
+    ] {
+        let refused = gql(&app, &other, &other.owner_token, query, json!({"id": id})).await;
+        assert_eq!(refused.error_code(), "NOT_FOUND", "{query}");
+    }
+    let mine = gql(
+        &app,
+        &t,
+        &viewer,
+        "query($c: ID!) { customerCredit(contactId: $c, currency: \"EUR\") { amount currency } }",
+        json!({"c": contact}),
+    )
+    .await;
+    assert_eq!(
+        mine.ok().data("customerCredit"),
+        &json!({"amount": "0.00", "currency": "EUR"})
+    );
 }
 
 #[tokio::test]
