@@ -45,6 +45,7 @@ pub struct SalesQuery(
     invoices::schema::InvoicesQuery,
     credit_notes::schema::CreditNotesQuery,
     payments::schema::PaymentsQuery,
+    figures::schema::ReportsQuery,
 );
 
 /// Sales' mutations, each entity's in the order the schema lists them.

@@ -59,6 +59,36 @@ impl Sql {
             .join(", ")
     }
 
+    /// `column` (a date) as its month, `YYYY-MM` text. `column` is the caller's constant.
+    pub fn month_of(&self, column: &str) -> String {
+        if self.is_postgres() {
+            format!("to_char({column}, 'YYYY-MM')")
+        } else {
+            // SQLite keeps dates as `YYYY-MM-DD` text.
+            format!("substr({column}, 1, 7)")
+        }
+    }
+
+    /// Days from the timestamp `from` to the timestamp `to`, fractional.
+    pub fn days_between(&self, from: &str, to: &str) -> String {
+        if self.is_postgres() {
+            format!("(EXTRACT(EPOCH FROM ({to} - {from})) / 86400.0)")
+        } else {
+            format!("(julianday({to}) - julianday({from}))")
+        }
+    }
+
+    /// Whole days from the date `column` to `day` (bound here): positive once `day` is later.
+    pub fn days_until(&mut self, column: &str, day: chrono::NaiveDate) -> String {
+        if self.is_postgres() {
+            let day = self.bind_as(day, "date");
+            format!("({day} - {column})")
+        } else {
+            let day = self.bind(day);
+            format!("CAST(julianday({day}) - julianday({column}) AS INTEGER)")
+        }
+    }
+
     /// The statement of `sql`, whose placeholders came from this binder.
     pub fn statement(self, sql: impl Into<String>) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)

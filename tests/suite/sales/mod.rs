@@ -5,6 +5,7 @@ mod catalog;
 mod invoices;
 mod public_link;
 mod quotes;
+mod reports;
 mod settings;
 mod transitions;
 
